@@ -1,0 +1,34 @@
+"""The `symphony-mesh` command: the root group and the registration of every command group."""
+
+from __future__ import annotations
+
+import click
+
+from symphony_mesh import __version__
+from symphony_mesh.cli.options import GlobalOptions, root_options
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="symphony-mesh")
+@root_options
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """symphony-mesh: run Symphony campaigns on a federated tree of nodes."""
+    if not isinstance(ctx.obj, GlobalOptions):
+        ctx.obj = GlobalOptions()
+
+
+def _register() -> None:
+    """Add every command group; each lives in its own module."""
+    from symphony_mesh.cli import commands
+
+    for command in commands.all_commands():
+        cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the console script and of `python -m symphony_mesh`."""
+    _register()
+    cli(prog_name="symphony-mesh")
