@@ -26,15 +26,15 @@ MAX_DURATION_SECONDS = 3650 * 86400.0
 _UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
-    "µs": 1e-6,  # noqa: RUF001 - the micro sign is a documented unit
-    "μs": 1e-6,  # noqa: RUF001 - Greek mu, which Go accepts too
+    "µs": 1e-6,
+    "μs": 1e-6,
     "ms": 1e-3,
     "s": 1.0,
     "m": 60.0,
     "h": 3600.0,
     "d": 86400.0,
 }
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)")  # noqa: RUF001
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
