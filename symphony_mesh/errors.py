@@ -17,8 +17,9 @@ code is kept as the name of a `grpc.StatusCode` member.
     ├── PermissionDeniedError    PERMISSION_DENIED
     ├── ResourceExhaustedError   RESOURCE_EXHAUSTED
     │   └── StoreFullError
-    └── UnavailableError         UNAVAILABLE
-        └── StoreBusyError
+    ├── UnavailableError         UNAVAILABLE
+    │   └── StoreBusyError
+    └── UnimplementedError       UNIMPLEMENTED (capabilities still to come)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "StoreFullError",
     "UnauthenticatedError",
     "UnavailableError",
+    "UnimplementedError",
     "ValidationError",
 ]
 
@@ -152,3 +154,16 @@ class StoreBusyError(UnavailableError):
 
     def __init__(self) -> None:
         super().__init__("store busy; retry", "STORE_BUSY")
+
+
+class UnimplementedError(MeshError):
+    """An RPC of a capability this version does not have yet."""
+
+    code = "UNIMPLEMENTED"
+
+    def __init__(self, method: str, capability: str) -> None:
+        super().__init__(
+            f"{method} is not implemented yet: it arrives with {capability}",
+            "NOT_IMPLEMENTED",
+            metadata={"method": method},
+        )

@@ -73,7 +73,7 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
-def _option_decorators(with_env: bool) -> list[Callable[[F], F]]:
+def _option_decorators(with_env: bool) -> list[Callable[[Any], Any]]:
     def env(name: str) -> str | None:
         return name if with_env else None
 
@@ -129,10 +129,11 @@ def _option_decorators(with_env: bool) -> list[Callable[[F], F]]:
     ]
 
 
-def _apply(decorators: list[Callable[[F], F]], f: F) -> F:
+def _apply(decorators: list[Callable[[Any], Any]], f: F) -> F:
+    decorated: Any = f
     for decorator in reversed(decorators):
-        f = decorator(f)
-    return f
+        decorated = decorator(decorated)
+    return decorated  # type: ignore[no-any-return]
 
 
 def root_options(f: F) -> F:

@@ -1,1 +1,1 @@
-"""store"""
+"""The node's SQLite store: the only package that writes SQL."""
