@@ -12,9 +12,9 @@ __all__ = ["eventually", "eventually_sync"]
 T = TypeVar("T")
 
 
-async def eventually(  # noqa: ASYNC109 - a deadline helper, not a cancellable wait
+async def eventually(
     predicate: Callable[[], Awaitable[T | None] | T | None],
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline, not a cancellable wait
     interval: float = 0.01,
     what: str = "condition",
 ) -> T:
