@@ -11,8 +11,13 @@ __all__ = ["all_commands"]
 # (module, attribute) of each top-level command, in help order. A module that is not there yet
 # (work in progress on a branch) is skipped rather than breaking the whole CLI.
 _COMMANDS: tuple[tuple[str, str], ...] = (
-    ("symphony_mesh.cli.expr_cmd", "expr"),
+    ("symphony_mesh.cli.documents", "apply"),
+    ("symphony_mesh.cli.documents", "get"),
+    ("symphony_mesh.cli.documents", "delete"),
+    ("symphony_mesh.cli.health", "health"),
+    ("symphony_mesh.cli.node", "node"),
     ("symphony_mesh.cli.certs", "certs"),
+    ("symphony_mesh.cli.expr_cmd", "expr"),
 )
 
 

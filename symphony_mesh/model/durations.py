@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 __all__ = [
     "MAX_DURATION_SECONDS",
+    "Duration",
     "DurationError",
     "as_written",
     "format_time",
@@ -61,7 +63,10 @@ def parse_duration(value: object, *, positive: bool = False) -> float:
     if isinstance(value, bool):
         raise DurationError("a boolean is not a duration")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise DurationError("out of range") from None
     elif isinstance(value, str):
         seconds = _parse_text(value)
     else:
@@ -71,6 +76,21 @@ def parse_duration(value: object, *, positive: bool = False) -> float:
     if positive and seconds == 0:
         raise DurationError("must be greater than zero")
     return seconds
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A parsed duration that remembers how the document wrote it (messages repeat that)."""
+
+    seconds: float
+    """The length in seconds."""
+    text: str
+    """The duration as written (`as_written`): `"4m20s"` -> `4m20s`, `90` -> `90s`."""
+
+    @classmethod
+    def parse(cls, value: object, *, positive: bool = False) -> Duration:
+        """Parse like `parse_duration`; raise `DurationError` for anything else."""
+        return cls(parse_duration(value, positive=positive), as_written(value))
 
 
 def _parse_text(text: str) -> float:
