@@ -45,6 +45,7 @@ class NodeProcess:
     site_id: str = ""
     process: subprocess.Popen[str] | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    _reader: threading.Thread | None = None
 
     def command(self) -> list[str]:
         """The full command line."""
@@ -66,7 +67,8 @@ class NodeProcess:
             text=True,
             env=_env(self.env),
         )
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
         return self
 
     def start(self) -> NodeProcess:
@@ -111,7 +113,9 @@ class NodeProcess:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        code = self.process.wait(timeout)
+        self._close()
+        return code
 
     def kill(self) -> None:
         """SIGKILL and reap."""
@@ -119,6 +123,14 @@ class NodeProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(10)
+        self._close()
+
+    def _close(self) -> None:
+        # The reader ends at EOF once the process is gone; then the pipe can be closed.
+        if self._reader is not None:
+            self._reader.join(10)
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
 
     def cli(self, *args: str, tls_dir: Path | None = None, stdin: str | None = None) -> CliResult:
         """Run the CLI against this node."""
