@@ -1,4 +1,9 @@
-"""The list of top-level commands. Each module owns one command or command group."""
+"""The top-level commands, each imported only when it runs.
+
+`symphony-mesh health` need not import the certificate or expression code, and a node process
+(`node run`) carries no CLI rendering code in its memory: the group knows each command by the
+module that defines it and imports that module on first use.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,30 @@ import importlib
 
 import click
 
-__all__ = ["all_commands"]
+__all__ = ["COMMANDS", "LazyGroup"]
 
-# (module, attribute) of each top-level command, in help order. A module that is not there yet
-# (work in progress on a branch) is skipped rather than breaking the whole CLI.
-_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("symphony_mesh.cli.documents", "apply"),
-    ("symphony_mesh.cli.documents", "get"),
-    ("symphony_mesh.cli.documents", "delete"),
-    ("symphony_mesh.cli.health", "health"),
-    ("symphony_mesh.cli.node", "node"),
-    ("symphony_mesh.cli.certs", "certs"),
-    ("symphony_mesh.cli.expr_cmd", "expr"),
-)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": ("symphony_mesh.cli.documents", "apply"),
+    "get": ("symphony_mesh.cli.documents", "get"),
+    "delete": ("symphony_mesh.cli.documents", "delete"),
+    "health": ("symphony_mesh.cli.health", "health"),
+    "node": ("symphony_mesh.cli.node", "node"),
+    "certs": ("symphony_mesh.cli.certs", "certs"),
+    "expr": ("symphony_mesh.cli.expr_cmd", "expr"),
+}
+"""Command name -> (module, attribute), in help order."""
 
 
-def all_commands() -> list[click.Command]:
-    """Every top-level command, imported on demand."""
-    found: list[click.Command] = []
-    for module_name, attribute in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(getattr(module, attribute))
-    return found
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command

@@ -10,8 +10,6 @@ from symphony_mesh.cli import main as cli_main
 
 __all__ = ["Invocation", "invoke"]
 
-_registered = False
-
 
 @dataclass(frozen=True)
 class Invocation:
@@ -24,10 +22,6 @@ class Invocation:
 
 def invoke(*args: str, stdin: str | bytes | None = None) -> Invocation:
     """`symphony-mesh ARGS` in this process; the environment is cleared of SYMPHONY_MESH_*."""
-    global _registered
-    if not _registered:
-        cli_main._register()
-        _registered = True
     runner = CliRunner()
     env = {
         "SYMPHONY_MESH_SERVER": None,
