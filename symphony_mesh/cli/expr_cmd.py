@@ -49,7 +49,8 @@ def _usage_error(message: str) -> NoReturn:
 def _json_line(document: Mapping[str, object]) -> bytes:
     """One output line. Non-ASCII stays readable; a lone surrogate (possible in JSON input)
     cannot be UTF-8 encoded and is written as the `\\udxxx` escape JSON itself would use."""
-    return json.dumps(document, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+    line = json.dumps(document, ensure_ascii=False, allow_nan=False)
+    return line.encode("utf-8", "backslashreplace") + b"\n"
 
 
 def _result_line(template: str, scope: Scope) -> tuple[bytes, bool]:
@@ -61,33 +62,61 @@ def _result_line(template: str, scope: Scope) -> tuple[bytes, bool]:
     try:
         return _json_line({"value": value}), True
     except (ValueError, RecursionError):
-        # Only absurdly deep data (given as input, never produced) cannot be written back.
+        # A float that overflowed to infinity (`1e300*1e300` in double precision) has no JSON
+        # form, nor has absurdly deep input data: the line stays valid JSON either way.
         error = {"code": 500, "message": "the result cannot be written as JSON"}
         return _json_line({"error": error}), False
 
 
-def _is_map_of_maps(value: object) -> bool:
-    return isinstance(value, dict) and all(isinstance(item, dict) for item in value.values())
+def _as_map(value: JsonValue) -> dict[str, JsonValue] | None:
+    """`value` as a JSON map, None when it is something else."""
+    return value if isinstance(value, dict) else None
 
 
-def _decode_option(source: str | None, name: str, *, shape: str) -> JsonValue:
-    """The value of a JSON option; `shape` is "map", "map of maps" or "any"."""
+def _as_map_of_maps(value: JsonValue) -> dict[str, dict[str, JsonValue]] | None:
+    """`value` as a map whose values are maps, None when it is something else."""
+    if not isinstance(value, dict):
+        return None
+    maps: dict[str, dict[str, JsonValue]] = {}
+    for key, item in value.items():
+        if not isinstance(item, dict):
+            return None
+        maps[key] = item
+    return maps
+
+
+def _decode_option(source: str | None, message: str) -> JsonValue:
+    """The JSON value of an option (None when not given); a usage error when not JSON."""
     if source is None:
         return None
-    messages = {
-        "map": f"{name} is not a valid JSON map",
-        "map of maps": f"{name} is not a valid JSON map of maps",
-        "any": f"{name} is not valid JSON",
-    }
     try:
-        value = decode_json(source)
+        return decode_json(source)
     except ValueError as exc:
-        raise _UsageError(messages[shape]) from exc
-    if (shape == "map" and not isinstance(value, dict)) or (
-        shape == "map of maps" and not _is_map_of_maps(value)
-    ):
-        raise _UsageError(messages[shape])
-    return value
+        raise _UsageError(message) from exc
+
+
+def _single_scope(
+    inputs_json: str | None,
+    triggers_json: str | None,
+    outputs_json: str | None,
+    value_json: str | None,
+    resolver: ConfigResolver,
+) -> Scope:
+    """The scope of single mode from its options (15.2), or `_UsageError`."""
+    inputs_message = "--inputs is not a valid JSON map"
+    triggers_message = "--triggers is not a valid JSON map"
+    outputs_message = "--outputs is not a valid JSON map of maps"
+    inputs = _as_map(_decode_option(inputs_json, inputs_message))
+    if inputs_json is not None and inputs is None:
+        raise _UsageError(inputs_message)
+    triggers = _as_map(_decode_option(triggers_json, triggers_message))
+    if triggers_json is not None and triggers is None:
+        raise _UsageError(triggers_message)
+    outputs = _as_map_of_maps(_decode_option(outputs_json, outputs_message))
+    if outputs_json is not None and outputs is None:
+        raise _UsageError(outputs_message)
+    value = _decode_option(value_json, "--value is not valid JSON")
+    return Scope(inputs=inputs, triggers=triggers, outputs=outputs, value=value, resolver=resolver)
 
 
 def _batch_scope(line: bytes, resolver: ConfigResolver) -> tuple[str, Scope]:
@@ -103,19 +132,20 @@ def _batch_scope(line: bytes, resolver: ConfigResolver) -> tuple[str, Scope]:
     template = document.get("template")
     if not isinstance(template, str):
         raise _BadLine("template must be a string")
-    inputs = document.get("inputs")
-    triggers = document.get("triggers")
-    outputs = document.get("outputs")
-    if inputs is not None and not isinstance(inputs, dict):
+    # A missing key and `null` both mean "absent".
+    inputs = _as_map(document.get("inputs"))
+    if inputs is None and document.get("inputs") is not None:
         raise _BadLine("inputs must be a map")
-    if triggers is not None and not isinstance(triggers, dict):
+    triggers = _as_map(document.get("triggers"))
+    if triggers is None and document.get("triggers") is not None:
         raise _BadLine("triggers must be a map")
-    if outputs is not None and not _is_map_of_maps(outputs):
+    outputs = _as_map_of_maps(document.get("outputs"))
+    if outputs is None and document.get("outputs") is not None:
         raise _BadLine("outputs must be a map of maps")
     scope = Scope(
         inputs=inputs,
         triggers=triggers,
-        outputs=outputs,  # type: ignore[arg-type]  # checked by _is_map_of_maps
+        outputs=outputs,
         value=document.get("value"),
         resolver=resolver,
     )
@@ -174,9 +204,8 @@ def expr(
     if batch:
         if template is not None:
             _usage_error("--batch reads templates from stdin and takes no TEMPLATE argument")
-        if any(option is not None for option in (inputs_json, triggers_json, outputs_json)) or (
-            value_json is not None
-        ):
+        sources = (inputs_json, triggers_json, outputs_json, value_json)
+        if any(option is not None for option in sources):
             _usage_error("--inputs, --triggers, --outputs and --value cannot be used with --batch")
         try:
             _run_batch(sys.stdin.buffer, stdout, resolver)
@@ -189,19 +218,9 @@ def expr(
     if template is None:
         _usage_error("missing TEMPLATE (or use --batch to read templates from stdin)")
     try:
-        inputs = _decode_option(inputs_json, "--inputs", shape="map")
-        triggers = _decode_option(triggers_json, "--triggers", shape="map")
-        outputs = _decode_option(outputs_json, "--outputs", shape="map of maps")
-        value = _decode_option(value_json, "--value", shape="any")
+        scope = _single_scope(inputs_json, triggers_json, outputs_json, value_json, resolver)
     except _UsageError as exc:
         _usage_error(str(exc))
-    scope = Scope(
-        inputs=inputs,  # type: ignore[arg-type]  # shape checked by _decode_option
-        triggers=triggers,  # type: ignore[arg-type]
-        outputs=outputs,  # type: ignore[arg-type]
-        value=value,
-        resolver=resolver,
-    )
     answer, ok = _result_line(template, scope)
     stdout.write(answer)
     stdout.flush()
