@@ -113,7 +113,7 @@ class Node:
         try:
             await self._start()
         except BaseException:
-            await self._close_resources()
+            await self.close_now()
             raise
 
     async def _start(self) -> None:
@@ -266,10 +266,11 @@ class Node:
         if self._interceptor is not None:
             self._interceptor.draining = True
         await asyncio.gather(*(server.stop(grace) for server in self._servers))
-        await self._close_resources()
+        await self.close_now()
         log.info("node.stopped", exitCode=0)
 
-    async def _close_resources(self) -> None:
+    async def close_now(self) -> None:
+        """Stop background work, close the store, release the lock; no draining (idempotent)."""
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -285,17 +286,17 @@ _HEALTH = "grpc.health.v1.Health"
 
 
 async def run_node(config: NodeConfig) -> int:
-    """Run a node until SIGTERM/SIGINT; return the process exit code."""
-    node = Node(config)
-    try:
-        await node.start()
-    except StartupError as exc:
-        print(str(exc), file=sys.stderr)
-        return exc.exit_code
+    """Run a node until SIGTERM/SIGINT; return the process exit code.
+
+    Signal handlers are installed before the node starts, so a signal that arrives while it is
+    starting (or right after the readiness line) still means a graceful stop, never a default
+    kill.
+    """
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     received: list[str] = []
     stop_tasks: list[asyncio.Task[None]] = []
+    node = Node(config)
 
     def on_signal(signum: int) -> None:
         received.append(signal.Signals(signum).name)
@@ -307,12 +308,17 @@ async def run_node(config: NodeConfig) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
     loop.add_signal_handler(signal.SIGHUP, node.reload_tls)
+    try:
+        await node.start()
+    except StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
     await stopping.wait()
     stop_task = asyncio.create_task(node.stop(received[0]))
     stop_tasks.append(stop_task)
     try:
         await stop_task
     except asyncio.CancelledError:
-        await node._close_resources()
+        await node.close_now()
         return 1
     return 0

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.helpers.paths import SAMPLES
 from tests.integration.conftest import Mesh
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "symphony"
 
 
 def _sample_order(path: Path) -> tuple[int, str]:

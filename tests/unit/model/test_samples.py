@@ -8,15 +8,13 @@ before activation files, as an operator would apply them.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from symphony_mesh.model import ApplyAction, InMemoryObjects, plan_apply, read_documents
+from tests.helpers.paths import SAMPLES
 from tests.unit.model.helpers import store
-
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "symphony"
 
 PATCH = (
     'provider "providers.stage.patch" is not supported by symphony-mesh; '

@@ -1,0 +1,101 @@
+"""A node started in this process: health through shutdown, oversized messages, GetNode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from symphony_mesh.api.v1 import campaign_pb2, campaign_pb2_grpc, node_pb2, node_pb2_grpc
+from symphony_mesh.server.config import load_node_config
+from symphony_mesh.server.node import Node
+from tests.helpers.pki import TestPki
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+@pytest.fixture
+async def node(tmp_path: Path, pki: TestPki) -> AsyncIterator[Node]:
+    config = load_node_config(
+        {"data_dir": str(tmp_path / "data"), "listen": "127.0.0.1:0",
+         "tls_dir": str(pki.site("hub")), "shutdown_grace": "2s"},
+        env={},
+    )  # fmt: skip
+    started = Node(config)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+def _channel(node: Node, tls_dir: Path) -> aio.Channel:
+    credentials = grpc.ssl_channel_credentials(
+        (tls_dir / "ca.pem").read_bytes(),
+        (tls_dir / "key.pem").read_bytes(),
+        (tls_dir / "cert.pem").read_bytes(),
+    )
+    return aio.secure_channel(node.listening.listen, credentials)
+
+
+async def test_health_turns_not_serving_on_shutdown(node: Node, operator_dir: Path) -> None:
+    async with _channel(node, operator_dir) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        watch = stub.Watch(
+            health_pb2.HealthCheckRequest(service="symphony.mesh.v1.CampaignService")
+        )
+        first = await watch.read()
+        assert first.status == SERVING
+        await node.health.shut_down()  # the first step of stop(): every entry NOT_SERVING
+        second = await watch.read()
+        assert second.status == NOT_SERVING
+        check = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+        assert check.status == NOT_SERVING
+        listed = await stub.List(health_pb2.HealthListRequest(), timeout=10)
+        assert set(listed.statuses) == {
+            "",
+            "symphony.mesh.v1.ActivationService",
+            "symphony.mesh.v1.CampaignService",
+            "symphony.mesh.v1.Federation",
+            "symphony.mesh.v1.NodeService",
+            "symphony.mesh.v1.SiteService",
+        }
+        watch.cancel()
+
+
+async def test_oversized_message_is_refused_and_the_node_carries_on(
+    node: Node, operator_dir: Path
+) -> None:
+    async with _channel(node, operator_dir) as channel:
+        stub = campaign_pb2_grpc.CampaignServiceStub(channel)
+        with pytest.raises(aio.AioRpcError) as caught:
+            await stub.Apply(
+                campaign_pb2.ApplyRequest(content=b"#" * (5 * 1024 * 1024)), timeout=30
+            )
+        assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        health = health_pb2_grpc.HealthStub(channel)
+        answer = await health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+        assert answer.status == SERVING
+
+
+async def test_get_node_describes_this_node(node: Node, operator_dir: Path) -> None:
+    async with _channel(node, operator_dir) as channel:
+        stub = node_pb2_grpc.NodeServiceStub(channel)
+        described = (await stub.GetNode(node_pb2.GetNodeRequest(), timeout=10)).node
+        with pytest.raises(aio.AioRpcError) as caught:
+            await stub.GetNode(node_pb2.GetNodeRequest(site="tokyo"), timeout=10)
+    assert described.site_id == "hub"
+    assert described.tls
+    assert described.spiffe_id == "spiffe://mesh.test/site/hub"
+    assert described.trust_domain == "mesh.test"
+    assert described.listen == node.listening.listen
+    assert described.parent.state == node_pb2.LINK_STATE_NONE
+    assert len(described.cert.serial) == 40
+    assert described.counters["results_recorded"] == 0
+    assert described.store.path.endswith("mesh.db")
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
