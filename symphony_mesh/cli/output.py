@@ -7,30 +7,18 @@ integral number within +-2^53 becomes an integer again (`200`, not `200.0`), as 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import click
 import yaml
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
 
-__all__ = ["age", "emit", "integral_numbers", "message_to_dict", "struct_to_dict", "table"]
+from symphony_mesh.model.jsonvalues import integral_numbers
 
-_MAX_EXACT = 2**53
-
-
-def integral_numbers(value: Any) -> Any:
-    """`value` with integral floats within +-2^53 turned into ints, recursively."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_EXACT:
-        return int(value)
-    if isinstance(value, Mapping):
-        return {key: integral_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [integral_numbers(item) for item in value]
-    return value
-
+__all__ = ["age", "emit", "message_to_dict", "struct_to_dict", "table"]
 
 _DOCUMENT_ORDER = ("apiVersion", "kind", "metadata", "spec", "status")
 _METADATA_ORDER = (
@@ -65,10 +53,10 @@ def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 def message_to_dict(message: Message) -> dict[str, Any]:
     """A message as its proto3 JSON form (lowerCamelCase, enums as names)."""
-    result: dict[str, Any] = integral_numbers(
-        json_format.MessageToDict(message, preserving_proto_field_name=False)
+    return cast(
+        dict[str, Any],
+        integral_numbers(json_format.MessageToDict(message, preserving_proto_field_name=False)),
     )
-    return result
 
 
 def emit(value: Any, fmt: str) -> None:

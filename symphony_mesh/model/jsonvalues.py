@@ -19,6 +19,7 @@ __all__ = [
     "JsonValue",
     "compact_json",
     "compact_json_size",
+    "integral_numbers",
     "iter_strings",
     "json_equal",
     "nesting_depth",
@@ -100,3 +101,21 @@ def json_equal(left: object, right: object) -> bool:
         elif type(a) is not type(b) or a != b:
             return False
     return True
+
+
+_MAX_EXACT = 2**53
+
+
+def integral_numbers(value: object) -> object:
+    """`value` with integral floats within +-2^53 turned into ints, recursively.
+
+    `google.protobuf.Struct` carries every number as a double; Symphony's JSON (and the stored
+    inputs, federation.md API-5) keep integers as integers.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_EXACT:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: integral_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integral_numbers(item) for item in value]
+    return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format, struct_pb2
 from grpc import aio
@@ -37,12 +37,12 @@ from symphony_mesh.model import (
     raise_if_invalid,
     read_documents,
 )
-from symphony_mesh.model.jsonvalues import JsonMap, json_equal
+from symphony_mesh.model.jsonvalues import JsonMap, integral_numbers, json_equal
 from symphony_mesh.model.names import API_VERSION
 from symphony_mesh.model.rendering import activation_document
 from symphony_mesh.model.status import status_message
 from symphony_mesh.server.node_services import timestamp
-from symphony_mesh.server.pages import decode_page_token, encode_page_token, page_size
+from symphony_mesh.server.pages import decode_page_token, page_size, split_page
 from symphony_mesh.store.documents import DocumentStore, StoredActivationRow
 
 __all__ = ["ActivationServicer", "CampaignServicer"]
@@ -53,7 +53,6 @@ _ACTIONS = {
     ApplyAction.UNCHANGED: campaign_pb2.APPLY_ACTION_UNCHANGED,
     ApplyAction.CONFIGURED: campaign_pb2.APPLY_ACTION_CONFIGURED,
 }
-_MAX_EXACT = 2**53
 
 
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -65,18 +64,7 @@ def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """A Struct as JSON values, integral doubles within +-2^53 back to integers (API-5)."""
-
-    def integral(value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_EXACT:
-            return int(value)
-        if isinstance(value, dict):
-            return {k: integral(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [integral(v) for v in value]
-        return value
-
-    result: dict[str, Any] = integral(json_format.MessageToDict(struct))
-    return result
+    return cast(dict[str, Any], integral_numbers(json_format.MessageToDict(struct)))
 
 
 def require(value: str, field: str) -> str:
@@ -137,14 +125,10 @@ class CampaignServicer(campaign_pb2_grpc.CampaignServiceServicer):
         after = decode_page_token("campaigns", request.page_token)
         limit = page_size(request.page_size)
         rows = await self._documents.list_campaigns(after, limit + 1)
-        response = campaign_pb2.ListCampaignsResponse(
-            campaigns=[_campaign(s.campaign.name, s, v) for s, v in rows[:limit]]
+        page, token = split_page(rows, limit, "campaigns", lambda row: row[0].campaign.name)
+        return campaign_pb2.ListCampaignsResponse(
+            campaigns=[_campaign(s.campaign.name, s, v) for s, v in page], next_page_token=token
         )
-        if len(rows) > limit:
-            response.next_page_token = encode_page_token(
-                "campaigns", rows[limit - 1][0].campaign.name
-            )
-        return response
 
     async def DeleteCampaign(
         self, request: campaign_pb2.DeleteCampaignRequest, context: aio.ServicerContext[Any, Any]
@@ -171,13 +155,11 @@ class CampaignServicer(campaign_pb2_grpc.CampaignServiceServicer):
         after = decode_page_token("campaignversions", request.page_token)
         limit = page_size(request.page_size)
         rows = await self._documents.list_campaign_versions(request.campaign, after, limit + 1)
-        response = campaign_pb2.ListCampaignVersionsResponse(
-            campaign_versions=[_campaign_version(s, active) for s, active in rows[:limit]]
+        page, token = split_page(rows, limit, "campaignversions", lambda row: row[0].version.name)
+        return campaign_pb2.ListCampaignVersionsResponse(
+            campaign_versions=[_campaign_version(s, active) for s, active in page],
+            next_page_token=token,
         )
-        if len(rows) > limit:
-            last = rows[limit - 1][0].version.name
-            response.next_page_token = encode_page_token("campaignversions", last)
-        return response
 
     async def DeleteCampaignVersion(
         self,
@@ -291,13 +273,10 @@ class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
         rows = await self._documents.list_activations(
             version, list(request.status), after, limit + 1
         )
-        response = activation_pb2.ListActivationsResponse(
-            activations=[_activation(row) for row in rows[:limit]]
+        page, token = split_page(rows, limit, "activations", lambda row: row.stored.activation.name)
+        return activation_pb2.ListActivationsResponse(
+            activations=[_activation(row) for row in page], next_page_token=token
         )
-        if len(rows) > limit:
-            last = rows[limit - 1].stored.activation.name
-            response.next_page_token = encode_page_token("activations", last)
-        return response
 
     async def DeleteActivation(
         self,

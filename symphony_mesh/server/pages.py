@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from symphony_mesh.errors import InvalidArgumentError
 
-__all__ = ["decode_page_token", "encode_page_token", "page_size"]
+__all__ = ["decode_page_token", "encode_page_token", "page_size", "split_page"]
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -42,3 +46,12 @@ def decode_page_token(kind: str, token: str) -> str:
     if not sep or token_kind != kind:
         raise InvalidArgumentError("invalid page token", "INVALID_PAGE_TOKEN")
     return last_name
+
+
+def split_page(
+    rows: Sequence[T], limit: int, kind: str, name_of: Callable[[T], str]
+) -> tuple[Sequence[T], str]:
+    """This page's rows and the next page's token, from `limit + 1` rows fetched by name."""
+    if len(rows) <= limit:
+        return rows, ""
+    return rows[:limit], encode_page_token(kind, name_of(rows[limit - 1]))
