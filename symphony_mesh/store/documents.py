@@ -41,7 +41,7 @@ from symphony_mesh.model.status import StateCode
 from symphony_mesh.model.validation import check_document
 from symphony_mesh.store.database import Database
 
-__all__ = ["WAITING_FOR_ENGINE", "DocumentStore", "StoredActivationRow"]
+__all__ = ["WAITING_FOR_ENGINE", "DocumentStore", "StoredActivationRow", "decode_document"]
 
 WAITING_FOR_ENGINE = {
     "kind": "engine",
@@ -63,6 +63,11 @@ def _now() -> datetime:
 
 def _dump(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_document(kind: str, name: str, spec: str) -> Document:
+    """The typed document of a stored spec (labels and annotations left empty)."""
+    return _decode(kind, name, "{}", "{}", spec)
 
 
 @lru_cache(maxsize=4096)

@@ -62,6 +62,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX activation_by_version ON activation(campaign_version, status);
     """,
+    # 2: the workflow engine. One row of engine state per started activation (cursor, inputs,
+    # outputs context, provider state, pending contexts, waits, timers, step keys, queued
+    # signals) and one row per history entry (campaigns.md 4.12, 10.4).
+    """
+    CREATE TABLE activation_run (
+        uid   TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE stage_history (
+        uid   TEXT NOT NULL,
+        seq   INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (uid, seq)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -1,0 +1,327 @@
+"""The engine runtime: events in, transitions out, provider calls and timers in between.
+
+Every event for an activation (created, provider call ended, timer due, Step, signal, cancel)
+becomes one transition computed under that activation's lock from its durable state and
+committed (group commit, compare-and-set) before anything else happens. Only then are provider
+calls started, cancelled, timers re-armed and watchers told. Between events an activation has no
+coroutine: a dormant one is its rows plus, at most, one entry in the timer heap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from symphony_mesh.engine.outcomes import unexpected_exception
+from symphony_mesh.engine.session import Session, iso, parse_iso
+from symphony_mesh.engine.stagerun import context_outcome, open_stage, timers_due
+from symphony_mesh.engine.state import RunState
+from symphony_mesh.engine.status import settle, status_document
+from symphony_mesh.engine.timers import TimerHeap
+from symphony_mesh.model.documents import Activation, CampaignVersion
+from symphony_mesh.model.status import StateCode
+from symphony_mesh.providers.base import (
+    Provider,
+    ProviderCall,
+    ProviderEnvironment,
+    Wake,
+)
+from symphony_mesh.store.commits import GroupCommitter
+from symphony_mesh.store.database import Database
+from symphony_mesh.store.documents import decode_document
+from symphony_mesh.store.runs import RunRow, StaleRevision, Transition, load_run, unfinished_uids
+
+__all__ = ["Engine", "Notice"]
+
+log = structlog.get_logger("symphony_mesh.engine")
+
+Mutation = Callable[[Session], Any]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What watchers learn after a commit: the activation's uid, revision, and event kinds."""
+
+    uid: str
+    revision: int
+    events: tuple[dict[str, Any], ...]
+    status: int
+    deleted: bool = False
+
+
+class Engine:
+    """Runs the activations of one node."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        site_id: str,
+        environment: ProviderEnvironment,
+        providers: Callable[[str], Provider | None],
+        max_workers: int = 64,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = db
+        self._committer = GroupCommitter(db)
+        self._site_id = site_id
+        self._environment = environment
+        self._providers = providers
+        self._workers = asyncio.Semaphore(max_workers)
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
+        self._calls: dict[tuple[str, int, str], asyncio.Task[None]] = {}
+        self._timers = TimerHeap(self._on_timer)
+        self._watchers: dict[str, set[asyncio.Queue[Notice]]] = {}
+        self._versions: dict[tuple[str, str], CampaignVersion] = {}
+        self._closing = False
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every unfinished activation (4.14)."""
+        self._committer.start()
+        for uid in await self._db.read(unfinished_uids):
+            await self.wake(uid, _resume)
+
+    async def aclose(self) -> None:
+        """Stop: timers off, provider calls cancelled (they run again after a restart)."""
+        self._closing = True
+        self._timers.close()
+        calls = list(self._calls.values())
+        for task in calls:
+            task.cancel()
+        for task in calls:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._committer.aclose()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def wake(self, uid: str, mutation: Mutation) -> Any:
+        """Run `mutation` as one transition of activation `uid`; return its value."""
+        lock = self._locks.setdefault(uid, asyncio.Lock())
+        self._lock_users[uid] = self._lock_users.get(uid, 0) + 1
+        try:
+            async with lock:
+                for _ in range(5):
+                    session = await self._load(uid)
+                    if session is None:
+                        return None
+                    value = mutation(session)
+                    try:
+                        revision = await self._commit(session)
+                    except StaleRevision:
+                        continue
+                    self._after_commit(session, revision)
+                    return value
+                raise RuntimeError(f"activation {uid} kept changing concurrently")
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._locks.pop(uid, None)
+
+    async def _load(self, uid: str) -> Session | None:
+        row: RunRow | None = await self._db.read(lambda c: load_run(c, uid))
+        if row is None:
+            return None
+        activation = decode_document("activation", row.name, row.spec)
+        version = self._version(row)
+        assert isinstance(activation, Activation)
+        now = self._clock()
+        if row.state is None:
+            state = RunState(inputs=dict(activation.inputs), status=row.status)
+        else:
+            state = RunState.from_json(json.loads(row.state))
+        return Session(
+            uid=uid,
+            name=row.name,
+            activation=activation,
+            version=version,
+            state=state,
+            revision=row.revision,
+            now=now,
+            site_id=self._site_id,
+            created_at=row.created_at,
+            previous_status=row.status,
+        )
+
+    def _version(self, row: RunRow) -> CampaignVersion:
+        key = (row.campaign_version, row.snapshot)
+        version = self._versions.get(key)
+        if version is None:
+            decoded = decode_document("campaignversion", row.campaign_version, row.snapshot)
+            assert isinstance(decoded, CampaignVersion)
+            version = self._versions[key] = decoded
+        return version
+
+    async def _commit(self, session: Session) -> int:
+        state = session.state
+        settle(session)
+        transition = Transition(
+            uid=session.uid,
+            expected_revision=session.revision,
+            status=state.status,
+            status_doc=status_document(session),
+            state=state.to_json(),
+            entries=[(seq, dict(entry)) for seq, entry in sorted(session.entries.items())],
+        )
+        revision: int = await self._committer.commit(transition)
+        return revision
+
+    def _after_commit(self, session: Session, revision: int) -> None:
+        for seq, name in session.cancel:
+            task = self._calls.pop((session.uid, seq, name), None)
+            if task is not None:
+                task.cancel()
+        for seq, name in session.launch:
+            self._start_call(session, seq, name)
+        self._timers.set(session.uid, _next_due(session.state))
+        notice = Notice(session.uid, revision, tuple(session.events), session.state.status)
+        for queue in self._watchers.get(session.uid, ()):
+            queue.put_nowait(notice)
+
+    # --- provider calls -------------------------------------------------------------------------
+
+    def _start_call(self, session: Session, seq: int, name: str) -> None:
+        run = session.state.current
+        assert run is not None
+        context = run.ctx[name]
+        stage = session.stage(run.stage)
+        wake = None
+        if context.wake is not None:
+            wake = Wake(
+                kind=context.wake["kind"],  # type: ignore[arg-type]
+                at=parse_iso(str(context.wake["at"])),
+                signal=str(context.wake.get("signal", "")),
+                payload=context.wake.get("payload"),
+            )
+        call = ProviderCall(
+            provider=stage.provider_type,
+            config=context.config,
+            inputs=context.inputs,
+            run_id=str(context.inputs.get("__runId", "")),
+            activation=session.name,
+            stage=run.stage,
+            context=name,
+            attempt=context.attempt,
+            environment=self._environment,
+            resume=context.resume,
+            wake=wake,
+        )
+        key = (session.uid, seq, name)
+        previous = self._calls.pop(key, None)
+        if previous is not None:
+            previous.cancel()
+        self._calls[key] = asyncio.create_task(self._call(key, call), name=call.run_id)
+
+    async def _call(self, key: tuple[str, int, str], call: ProviderCall) -> None:
+        uid, seq, name = key
+        outcome: Any
+        if not call.provider:  # a router stage: no provider call (4.7)
+            from symphony_mesh.providers.base import Completed
+
+            outcome = Completed({})
+        else:
+            provider = self._providers(call.provider)
+            try:
+                async with self._workers:
+                    if provider is None:
+                        raise LookupError(f"provider {call.provider} is not registered")
+                    outcome = await provider(call)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("engine.provider_raised", runId=call.run_id, error=repr(exc))
+                outcome = unexpected_exception(call.provider, exc)
+        if self._closing:
+            return
+        self._calls.pop(key, None)
+        attempt = call.attempt
+        await self.wake(uid, lambda s: context_outcome(s, seq, name, attempt, outcome))
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    async def _on_timer(self, uid: str) -> None:
+        await self.wake(uid, timers_due)
+
+    # --- watchers -------------------------------------------------------------------------------
+
+    def subscribe(self, uid: str) -> asyncio.Queue[Notice]:
+        """A queue of this activation's notices, in commit order."""
+        queue: asyncio.Queue[Notice] = asyncio.Queue()
+        self._watchers.setdefault(uid, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, uid: str, queue: asyncio.Queue[Notice]) -> None:
+        """Stop delivering notices to `queue`."""
+        watchers = self._watchers.get(uid)
+        if watchers is not None:
+            watchers.discard(queue)
+            if not watchers:
+                self._watchers.pop(uid, None)
+
+    def deleted(self, uid: str) -> None:
+        """The activation was deleted: cancel its calls and timers, tell its watchers."""
+        for key in [k for k in self._calls if k[0] == uid]:
+            self._calls.pop(key).cancel()
+        self._timers.set(uid, None)
+        for queue in self._watchers.get(uid, ()):
+            queue.put_nowait(Notice(uid, 0, (), 0, deleted=True))
+
+    def run_id_tasks(self) -> int:
+        """Provider calls in flight (diagnostics and tests)."""
+        return len(self._calls)
+
+
+def _resume(session: Session) -> None:
+    """Restart recovery: start a never-started activation; re-run calls that were in flight."""
+    state = session.state
+    if session.previous_status == int(StateCode.PENDING) and state.history_count == 0:
+        start_activation(session)
+        return
+    run = state.current
+    if run is None:
+        return
+    for context in run.ctx.values():
+        if context.phase == "running":
+            session.launch.append((run.seq, context.name))
+
+
+def start_activation(session: Session) -> None:
+    """4.2: snapshot taken at creation; inputs, deadline and the first stage run (once)."""
+    state = session.state
+    if state.started_at or state.history_count:
+        return
+    activation = session.activation
+    state.started_at = session.stamp
+    state.status = int(StateCode.RUNNING)
+    state.generation = 1
+    timeout = activation.timeout or session.version.timeout
+    if timeout is not None:
+        state.deadline = iso(session.now + timedelta(seconds=timeout.seconds))
+        state.deadline_text = timeout.text
+    first = activation.stage or session.version.first_stage
+    open_stage(session, first, first)
+
+
+def _next_due(state: RunState) -> datetime | None:
+    """The earliest timer of this activation, or None."""
+    if state.finished_at:
+        return None
+    candidates = [state.deadline] if state.deadline and state.current is not None else []
+    run = state.current
+    if run is not None:
+        if run.schedule_until and not run.ctx:
+            candidates.append(run.schedule_until)
+        if run.deadline:
+            candidates.append(run.deadline)
+        candidates += [c.until for c in run.ctx.values() if c.phase == "waiting" and c.until]
+    return min((parse_iso(c) for c in candidates), default=None)
