@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("symphony_mesh.cli.documents", "apply"),
     "get": ("symphony_mesh.cli.documents", "get"),
     "delete": ("symphony_mesh.cli.documents", "delete"),
+    "wait": ("symphony_mesh.cli.activation", "wait"),
+    "activation": ("symphony_mesh.cli.activation", "activation"),
     "health": ("symphony_mesh.cli.health", "health"),
     "node": ("symphony_mesh.cli.node", "node"),
     "certs": ("symphony_mesh.cli.certs", "certs"),

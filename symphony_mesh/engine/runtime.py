@@ -83,6 +83,7 @@ class Engine:
         self._watchers: dict[str, set[asyncio.Queue[Notice]]] = {}
         self._versions: dict[tuple[str, str], CampaignVersion] = {}
         self._closing = False
+        self._background: set[asyncio.Task[Any]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -96,7 +97,7 @@ class Engine:
         """Stop: timers off, provider calls cancelled (they run again after a restart)."""
         self._closing = True
         self._timers.close()
-        calls = list(self._calls.values())
+        calls = [*self._calls.values(), *self._background]
         for task in calls:
             task.cancel()
         for task in calls:
@@ -246,6 +247,12 @@ class Engine:
         self._calls.pop(key, None)
         attempt = call.attempt
         await self.wake(uid, lambda s: context_outcome(s, seq, name, attempt, outcome))
+
+    def start_later(self, uid: str) -> None:
+        """Start a newly stored activation once its creating transaction has committed (4.2)."""
+        task = asyncio.create_task(self.wake(uid, start_activation))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # --- timers ---------------------------------------------------------------------------------
 

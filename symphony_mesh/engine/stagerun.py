@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 CANCELLED = int(StateCode.CANCELLED)
+ON_CANCEL_TIMEOUT = 300.0
 TIMED_OUT = int(StateCode.TIMED_OUT)
 
 
@@ -66,6 +67,8 @@ def _entry(session: Session, run: StageRun) -> JsonMap:
             "tasks": [task.name for task in session.stage(run.stage).tasks],
         }
         session.entries[run.seq] = entry
+    if entry["isActive"] and run.ctx:
+        run.status = _active_status(run)
     entry["status"] = run.status
     entry["inputs"] = run.inputs_shown
     entry["attempts"] = sum(context.attempt for context in run.ctx.values() if context.started_at)
@@ -84,6 +87,18 @@ def _entry(session: Session, run: StageRun) -> JsonMap:
             for name, context in run.ctx.items()
         }
     return entry
+
+
+def _active_status(run: StageRun) -> int:
+    """An open run is Running while a call runs, else Paused (signals) or Delayed (timers)."""
+    contexts = run.ctx.values()
+    if any(c.phase in (RUNNING, QUEUED) for c in contexts):
+        return int(StateCode.RUNNING)
+    if any(c.phase == WAITING and (c.signal or not c.until) for c in contexts):
+        return int(StateCode.PAUSED)
+    if any(c.phase == WAITING for c in contexts):
+        return int(StateCode.DELAYED)
+    return int(StateCode.RUNNING)
 
 
 def _scope(session: Session, stage: StageSpec, injected: JsonMap) -> Scope:
@@ -114,7 +129,14 @@ def _injected(session: Session, run: StageRun, context: str) -> JsonMap:
     )
 
 
-def open_stage(session: Session, stage_name: str, previous: str, *, step_key: str = "") -> None:
+def open_stage(
+    session: Session,
+    stage_name: str,
+    previous: str,
+    *,
+    step_key: str = "",
+    on_cancel: bool = False,
+) -> None:
     """Append a run of `stage_name` and take it as far as it goes without waiting (4.3)."""
     state = session.state
     iteration = state.iterations.get(stage_name, 0) + 1
@@ -127,6 +149,7 @@ def open_stage(session: Session, stage_name: str, previous: str, *, step_key: st
         started_at=session.stamp,
         contexts=None,
         step_key=step_key,
+        on_cancel=on_cancel,
     )
     state.history_count += 1
     state.current = run
@@ -157,6 +180,8 @@ def _start_contexts(session: Session, run: StageRun) -> None:
     run.status = int(StateCode.RUNNING)
     if stage.timeout is not None:
         run.deadline = iso(session.now + timedelta(seconds=stage.timeout.seconds))
+    elif run.on_cancel:  # an onCancel stage runs 5 minutes at most without its own timeout
+        run.deadline = iso(session.now + timedelta(seconds=ON_CANCEL_TIMEOUT))
     try:
         stage_scope = _scope(session, stage, _injected(session, run, session.site_id))
         contexts = resolve_contexts(run.stage, stage, stage_scope, local_site=session.site_id)
@@ -347,12 +372,12 @@ def _conclude(
 
 
 def _close_entry(session: Session, run: StageRun, status: int, error: str, next_stage: str) -> None:
-    run.status = status
     entry = _entry(session, run)
     entry.update(
         {"errorMessage": error, "isActive": False, "finishedAt": session.stamp,
-         "nextStage": next_stage}
+         "nextStage": next_stage, "status": status}
     )  # fmt: skip
+    run.status = status
     session.events.append({"type": "stage_finished", "seq": run.seq})
 
 
@@ -432,8 +457,7 @@ def timers_due(session: Session) -> None:
 
 def _stage_timeout(session: Session, run: StageRun) -> None:
     stage = session.stage(run.stage)
-    assert stage.timeout is not None
-    written = stage.timeout.text
+    written = stage.timeout.text if stage.timeout is not None else "5m"  # onCancel default
     text = f"stage {run.stage} timed out after {written}"
     for context in run.ctx.values():
         if context.phase == RUNNING:

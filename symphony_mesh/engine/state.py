@@ -85,6 +85,9 @@ class RunState:
     suggested: str = ""
     step_keys: dict[str, JsonMap] = field(default_factory=dict)
     signals: list[JsonMap] = field(default_factory=list)
+    """Queued signals, oldest first (8.1)."""
+    signal_keys: dict[str, bool] = field(default_factory=dict)
+    """Signal idempotency keys and whether that signal was consumed (API-14)."""
     started_at: str = ""
     finished_at: str | None = None
     status: int = 9994

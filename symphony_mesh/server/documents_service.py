@@ -9,7 +9,7 @@ Step, Signal, Cancel and Watch answer UNIMPLEMENTED.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
 from google.protobuf import json_format, struct_pb2
@@ -21,11 +21,11 @@ from symphony_mesh.api.v1 import (
     campaign_pb2,
     campaign_pb2_grpc,
 )
+from symphony_mesh.engine.runtime import Engine
 from symphony_mesh.errors import (
     AlreadyExistsError,
     FieldViolation,
     InvalidArgumentError,
-    UnimplementedError,
     ValidationError,
 )
 from symphony_mesh.model import (
@@ -41,13 +41,13 @@ from symphony_mesh.model.jsonvalues import JsonMap, integral_numbers, json_equal
 from symphony_mesh.model.names import API_VERSION
 from symphony_mesh.model.rendering import activation_document
 from symphony_mesh.model.status import status_message
+from symphony_mesh.server.activation_ops import ActivationOps, stage_run
 from symphony_mesh.server.node_services import timestamp
 from symphony_mesh.server.pages import decode_page_token, page_size, split_page
-from symphony_mesh.store.documents import DocumentStore, StoredActivationRow
+from symphony_mesh.store.documents import DEFAULT_HISTORY, DocumentStore, StoredActivationRow
 
 __all__ = ["ActivationServicer", "CampaignServicer"]
 
-ENGINE_CAPABILITY = "the workflow engine"
 _ACTIONS = {
     ApplyAction.CREATED: campaign_pb2.APPLY_ACTION_CREATED,
     ApplyAction.UNCHANGED: campaign_pb2.APPLY_ACTION_UNCHANGED,
@@ -79,11 +79,18 @@ def require(value: str, field: str) -> str:
     return value
 
 
+async def _start_created(documents: DocumentStore, engine: Engine, names: list[str]) -> None:
+    """Hand newly stored activations to the engine (after their transaction committed)."""
+    for name in names:
+        engine.start_later((await documents.get_activation(name, history_limit=0)).stored.uid)
+
+
 class CampaignServicer(campaign_pb2_grpc.CampaignServiceServicer):
     """`symphony.mesh.v1.CampaignService`."""
 
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, engine: Engine) -> None:
         self._documents = documents
+        self._engine = engine
 
     async def Apply(
         self, request: campaign_pb2.ApplyRequest, context: aio.ServicerContext[Any, Any]
@@ -99,6 +106,13 @@ class CampaignServicer(campaign_pb2_grpc.CampaignServiceServicer):
             )
         plan = await self._documents.apply(documents, source, dry_run=request.dry_run)
         raise_if_invalid(plan)
+        if not request.dry_run:
+            created = [
+                planned.name
+                for planned in plan.objects
+                if planned.kind == "activation" and planned.action is ApplyAction.CREATED
+            ]
+            await _start_created(self._documents, self._engine, created)
         return campaign_pb2.ApplyResponse(
             objects=[
                 campaign_pb2.AppliedObject(
@@ -204,10 +218,12 @@ def _activation(row: StoredActivationRow) -> activation_pb2.Activation:
 
 
 class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
-    """`symphony.mesh.v1.ActivationService`: stores activations; running them comes next."""
+    """`symphony.mesh.v1.ActivationService`."""
 
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, engine: Engine) -> None:
         self._documents = documents
+        self._engine = engine
+        self._ops = ActivationOps(documents, engine)
 
     async def CreateActivation(
         self,
@@ -243,6 +259,8 @@ class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
         plan = await self._documents.apply([RawDocument(1, body)], "request")
         raise_if_invalid(plan)
         created = plan.objects[0].action is ApplyAction.CREATED
+        if created:
+            await _start_created(self._documents, self._engine, [name])
         row = await self._documents.get_activation(name)
         return activation_pb2.CreateActivationResponse(activation=_activation(row), created=created)
 
@@ -257,7 +275,9 @@ class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
     async def GetActivation(
         self, request: activation_pb2.GetActivationRequest, context: aio.ServicerContext[Any, Any]
     ) -> activation_pb2.GetActivationResponse:
-        row = await self._documents.get_activation(require(request.name, "name"))
+        limit = request.history_limit
+        history: int | None = None if limit < 0 else (limit or DEFAULT_HISTORY)
+        row = await self._documents.get_activation(require(request.name, "name"), history)
         return activation_pb2.GetActivationResponse(activation=_activation(row))
 
     async def ListActivations(
@@ -283,26 +303,41 @@ class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
         request: activation_pb2.DeleteActivationRequest,
         context: aio.ServicerContext[Any, Any],
     ) -> activation_pb2.DeleteActivationResponse:
-        await self._documents.delete_activation(require(request.name, "name"))
+        uid = await self._documents.delete_activation(require(request.name, "name"))
+        self._engine.deleted(uid)  # its calls and timers stop (3.5)
         return activation_pb2.DeleteActivationResponse()
 
     async def Step(
         self, request: activation_pb2.StepRequest, context: aio.ServicerContext[Any, Any]
     ) -> activation_pb2.StepResponse:
-        raise UnimplementedError("ActivationService.Step", ENGINE_CAPABILITY)
+        require(request.name, "name")
+        require(request.idempotency_key, "idempotency_key")
+        row, entry, completed = await self._ops.step(request, context)
+        return activation_pb2.StepResponse(
+            run=stage_run(entry), activation=_activation(row), completed=completed
+        )
 
     async def Signal(
         self, request: activation_pb2.SignalRequest, context: aio.ServicerContext[Any, Any]
     ) -> activation_pb2.SignalResponse:
-        raise UnimplementedError("ActivationService.Signal", ENGINE_CAPABILITY)
+        require(request.name, "name")
+        require(request.signal, "signal")
+        consumed, stage = await self._ops.signal(request)
+        row = await self._documents.get_activation(request.name)
+        return activation_pb2.SignalResponse(
+            consumed=consumed, stage=stage, activation=_activation(row)
+        )
 
     async def Cancel(
         self, request: activation_pb2.CancelRequest, context: aio.ServicerContext[Any, Any]
     ) -> activation_pb2.CancelResponse:
-        raise UnimplementedError("ActivationService.Cancel", ENGINE_CAPABILITY)
+        await self._ops.cancel(activation_pb2.CancelRequest(
+            name=require(request.name, "name"), reason=request.reason))  # fmt: skip
+        row = await self._documents.get_activation(request.name)
+        return activation_pb2.CancelResponse(activation=_activation(row))
 
     async def Watch(
         self, request: activation_pb2.WatchRequest, context: aio.ServicerContext[Any, Any]
-    ) -> Any:
-        raise UnimplementedError("ActivationService.Watch", ENGINE_CAPABILITY)
-        yield activation_pb2.WatchResponse()  # an async generator, as the stream handler expects
+    ) -> AsyncIterator[activation_pb2.WatchResponse]:
+        async for event in self._ops.watch(require(request.name, "name"), _activation):
+            yield event

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -34,11 +36,14 @@ from symphony_mesh.api.v1 import (
     site_pb2,
     site_pb2_grpc,
 )
+from symphony_mesh.engine.runtime import Engine
+from symphony_mesh.providers.registry import get_provider
 from symphony_mesh.security.credentials import ServerTlsReloader
 from symphony_mesh.security.material import MaterialError, TlsMaterial
 from symphony_mesh.server.authz import AnonymousAuthorizer, CertificateAuthorizer
 from symphony_mesh.server.config import NodeConfig, split_host_port
 from symphony_mesh.server.documents_service import ActivationServicer, CampaignServicer
+from symphony_mesh.server.environment import NodeEnvironment
 from symphony_mesh.server.health import NodeHealth
 from symphony_mesh.server.interceptor import Authorizer, MeshInterceptor
 from symphony_mesh.server.node_services import (
@@ -101,6 +106,7 @@ class Node:
         self.listening = Listening("", "")
         self._lock = DataDirLock(config.data_dir)
         self._db: Database | None = None
+        self._engine: Engine | None = None
         self._tls: ServerTlsReloader | None = None
         self._servers: list[aio.Server] = []
         self._interceptor: MeshInterceptor | None = None
@@ -131,6 +137,19 @@ class Node:
             incarnation = await self._db.write(lambda c: claim_site(c, self.site_id))
         except SiteMismatchError as exc:
             raise StartupError(f"error: data directory {config.data_dir} {exc}") from None
+        engine_settings = config.engine
+        assert engine_settings is not None
+        test_hooks = os.environ.get("SYMPHONY_MESH_TEST_HOOKS") == "1"
+        self._engine = Engine(
+            self._db,
+            site_id=self.site_id,
+            environment=NodeEnvironment(
+                self.site_id, engine_settings.script_dir, config.data_dir / "staging"
+            ),
+            providers=functools.partial(get_provider, test_hooks=test_hooks),
+            max_workers=engine_settings.max_workers,
+        )
+        await self._engine.start()
         authorizer: Authorizer = (
             CertificateAuthorizer(material.trust_domain) if material else AnonymousAuthorizer()
         )
@@ -149,7 +168,7 @@ class Node:
             spiffe_id=f"spiffe://{material.trust_domain}/site/{self.site_id}" if material else "",
             cert=self._cert_info,
         )
-        main = self._main_server(facts, DocumentStore(self._db))
+        main = self._main_server(facts, DocumentStore(self._db, test_hooks=test_hooks))
         listen_port = self._bind(main, config.listen, tls=True)
         admin_port = 0
         if config.admin_listen:
@@ -197,9 +216,12 @@ class Node:
                 ("grpc.keepalive_permit_without_calls", 1),
             ],
         )
-        campaign_pb2_grpc.add_CampaignServiceServicer_to_server(CampaignServicer(documents), server)
+        assert self._engine is not None
+        campaign_pb2_grpc.add_CampaignServiceServicer_to_server(
+            CampaignServicer(documents, self._engine), server
+        )
         activation_pb2_grpc.add_ActivationServiceServicer_to_server(
-            ActivationServicer(documents), server
+            ActivationServicer(documents, self._engine), server
         )
         site_pb2_grpc.add_SiteServiceServicer_to_server(SiteServicer(), server)
         node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(facts), server)
@@ -277,6 +299,9 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._background.clear()
+        if self._engine is not None:
+            await self._engine.aclose()
+            self._engine = None
         if self._db is not None:
             await self._db.aclose()
         self._lock.release()

@@ -21,7 +21,6 @@ from typing import Any
 from symphony_mesh.errors import FailedPreconditionError, NotFoundError
 from symphony_mesh.model import (
     Activation,
-    ActivationStatus,
     ApplyAction,
     ApplyPlan,
     Campaign,
@@ -37,18 +36,16 @@ from symphony_mesh.model import (
     prefetch_names,
 )
 from symphony_mesh.model.names import API_VERSION
-from symphony_mesh.model.status import StateCode
+from symphony_mesh.model.status import ActivationStatus, StateCode
 from symphony_mesh.model.validation import check_document
+from symphony_mesh.store.activation_status import activation_status
 from symphony_mesh.store.database import Database
+from symphony_mesh.store.runs import delete_run, load_history
 
-__all__ = ["WAITING_FOR_ENGINE", "DocumentStore", "StoredActivationRow", "decode_document"]
+__all__ = ["DocumentStore", "StoredActivationRow", "decode_document"]
 
-WAITING_FOR_ENGINE = {
-    "kind": "engine",
-    "message": "not started: this node stores activations but does not run them yet "
-    "(the workflow engine is not built)",
-}
-"""What a stored activation honestly waits for until the workflow engine exists."""
+DEFAULT_HISTORY = 50
+"""History entries shown by default (10.4)."""
 
 _UNFINISHED = tuple(
     int(code)
@@ -112,18 +109,18 @@ class StoredActivationRow:
     revision: int
 
 
-def _activation(row: sqlite3.Row | tuple[Any, ...]) -> StoredActivationRow:
+def _activation(
+    row: sqlite3.Row | tuple[Any, ...],
+    connection: sqlite3.Connection | None = None,
+    history_limit: int | None = DEFAULT_HISTORY,
+) -> StoredActivationRow:
+    """A stored activation; its history is read only when a connection is given."""
     name, uid, generation, created_at, labels, annotations, spec, status_doc, revision = row
     document = _decode("activation", name, labels, annotations, spec)
     assert isinstance(document, Activation)
     stored = StoredActivation(document, uid, datetime.fromisoformat(created_at), generation)
-    raw = json.loads(status_doc)
-    status = ActivationStatus(
-        status=raw["status"],
-        update_time=datetime.fromisoformat(raw["updateTime"]),
-        waiting_for=tuple(raw.get("waitingFor", ())),
-    )
-    return StoredActivationRow(stored, status, revision)
+    history = load_history(connection, uid, history_limit) if connection is not None else []
+    return StoredActivationRow(stored, activation_status(status_doc, history), revision)
 
 
 _CAMPAIGN_COLUMNS = "name, uid, generation, created_at, labels, annotations"
@@ -299,14 +296,16 @@ class DocumentStore:
 
     # --- activations ---------------------------------------------------------------------------
 
-    async def get_activation(self, name: str) -> StoredActivationRow:
-        """The activation with its status; NotFoundError when missing."""
+    async def get_activation(
+        self, name: str, history_limit: int | None = DEFAULT_HISTORY
+    ) -> StoredActivationRow:
+        """The activation with its status and last `history_limit` entries (None: all)."""
 
         def read(connection: sqlite3.Connection) -> StoredActivationRow:
             rows = _load(connection, [name], "activation", _ACTIVATION_COLUMNS)
             if not rows:
                 raise _not_found("activation", name)
-            return _activation(rows[0])
+            return _activation(rows[0], connection, history_limit)
 
         return await self._db.read(read)
 
@@ -325,19 +324,23 @@ class DocumentStore:
                 sql += f" AND status IN ({','.join('?' * len(statuses))})"
                 args += list(statuses)
             rows = connection.execute(sql + " ORDER BY name LIMIT ?", [*args, limit]).fetchall()
-            return [_activation(row) for row in rows]
+            return [_activation(row, connection) for row in rows]
 
         return await self._db.read(read)
 
-    async def delete_activation(self, name: str) -> None:
-        """Delete an activation and its history (nothing runs yet, so nothing to cancel)."""
+    async def delete_activation(self, name: str) -> str:
+        """Delete an activation with its engine state and history; return its uid."""
 
-        def write(connection: sqlite3.Connection) -> None:
-            deleted = connection.execute("DELETE FROM activation WHERE name = ?", (name,))
-            if deleted.rowcount == 0:
+        def write(connection: sqlite3.Connection) -> str:
+            found = connection.execute("SELECT uid FROM activation WHERE name = ?", (name,))
+            row = found.fetchone()
+            if row is None:
                 raise _not_found("activation", name)
+            connection.execute("DELETE FROM activation WHERE name = ?", (name,))
+            delete_run(connection, row[0])
+            return str(row[0])
 
-        await self._db.write(write)
+        return await self._db.write(write)
 
 
 def _version_names(connection: sqlite3.Connection, campaign: str) -> list[str]:
@@ -422,7 +425,7 @@ def _write_activation(
     status = {
         "status": int(StateCode.PENDING),
         "updateTime": stamp,
-        "waitingFor": [WAITING_FOR_ENGINE],
+        "waitingFor": [],
     }
     connection.execute(
         "INSERT INTO activation VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",

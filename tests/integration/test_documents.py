@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from tests.helpers.paths import SAMPLES
+from tests.helpers.waiting import eventually_sync
 from tests.integration.conftest import Mesh
 
 
@@ -51,23 +53,33 @@ def test_every_symphony_sample_applies_unchanged(mesh: Mesh) -> None:
 def test_get_returns_symphony_shaped_documents(mesh: Mesh) -> None:
     assert mesh.cli("apply", "-f", str(SAMPLES / "campaigns-mock-campaign.yaml")).code == 0
     assert mesh.cli("apply", "-f", str(SAMPLES / "campaigns-mock-activation.yaml")).code == 0
-    activation = json.loads(mesh.cli("get", "activation", "mock-activation", "-o", "json").stdout)
+
+    def finished() -> dict[str, Any] | None:
+        got = json.loads(mesh.cli("get", "activation", "mock-activation", "-o", "json").stdout)
+        return got if got["status"]["finishedAt"] else None
+
+    activation = eventually_sync(finished, what="mock-activation to finish")
     assert list(activation) == ["apiVersion", "kind", "metadata", "spec", "status"]
     assert activation["kind"] == "Activation"
     assert activation["metadata"]["labels"] == {
         "campaignversion": "mock-campaign-v-version1",
-        "statusMessage": "Pending",
+        "statusMessage": "Done",
     }
     status = activation["status"]
-    # Not run yet: stored honestly as Pending, never a fake Done.
-    assert (status["status"], status["statusMessage"]) == (9991, "Pending")
-    assert status["waitingFor"][0]["kind"] == "engine"
-    assert isinstance(status["historyTotal"], int)  # integral Struct numbers print as integers
+    # Symphony's own mock sample loops on its selector until foo reaches 5.
+    assert (status["status"], status["statusMessage"]) == (9996, "Done")
+    assert status["historyTotal"] == 5
+    history = status["stageHistory"]
+    assert [entry["iteration"] for entry in history] == [1, 2, 3, 4, 5]
+    assert [entry["outputs"]["foo"] for entry in history] == [1, 2, 3, 4, 5]
+    assert [entry["nextStage"] for entry in history] == ["mock"] * 4 + [""]
+    assert all(entry["status"] == 9996 for entry in history)
+    assert "__runId" not in history[0]["outputs"]  # injected keys are hidden (10.3)
     version = json.loads(
         mesh.cli("-o", "json", "get", "campaignversion", "mock-campaign:version1").stdout
     )
     assert version["spec"]["rootResource"] == "mock-campaign"
-    assert version["status"] == {"activeActivations": 1}
+    assert version["status"] == {"activeActivations": 0}
     campaigns = yaml.safe_load(mesh.cli("get", "campaigns", "-o", "yaml").stdout)
     names = [item["metadata"]["name"] for item in campaigns["items"]]
     assert "mock-campaign" in names
@@ -112,28 +124,51 @@ def test_read_errors_are_one_line(mesh: Mesh, tmp_path: Path) -> None:
     assert len(broken.stderr.splitlines()) == 1
 
 
+WAITING = """
+apiVersion: workflow.symphony/v1
+kind: Campaign
+metadata: {name: gate}
+---
+apiVersion: workflow.symphony/v1
+kind: CampaignVersion
+metadata: {name: gate-v-1}
+spec:
+  rootResource: gate
+  firstStage: hold
+  selfDriving: true
+  stages:
+    hold: {provider: providers.stage.signal, inputs: {name: go}}
+---
+apiVersion: workflow.symphony/v1
+kind: Activation
+metadata: {name: gated}
+spec: {campaignversion: "gate:1"}
+"""
+
+
 def test_deletes_follow_the_reference_rules(mesh: Mesh) -> None:
-    assert mesh.cli("apply", "-f", str(SAMPLES / "campaigns-scheduled-campaign.yaml")).code == 0
-    assert mesh.cli("apply", "-f", str(SAMPLES / "campaigns-scheduled-activation.yaml")).code == 0
-    in_use = mesh.cli("delete", "campaignversion", "scheduled-campaign-v-version1")
+    assert mesh.cli("apply", "-f", "-", stdin=WAITING).code == 0
+
+    def paused() -> bool:
+        got = json.loads(mesh.cli("get", "activation", "gated", "-o", "json").stdout)
+        return bool(got["status"]["statusMessage"] == "Paused")
+
+    eventually_sync(paused, what="the gated activation to wait for its signal")
+    in_use = mesh.cli("delete", "campaignversion", "gate-v-1")
     assert in_use.stderr == (
-        'error: campaign version "scheduled-campaign-v-version1" is used by 1 unfinished '
-        "activation(s) (CAMPAIGN_VERSION_IN_USE)\n"
+        'error: campaign version "gate-v-1" is used by 1 unfinished activation(s) '
+        "(CAMPAIGN_VERSION_IN_USE)\n"
     )
-    not_empty = mesh.cli("delete", "campaign", "scheduled-campaign")
-    assert not_empty.stderr == (
-        'error: campaign "scheduled-campaign" still has versions: scheduled-campaign-v-version1 '
-        "(CAMPAIGN_NOT_EMPTY)\n"
+    not_empty = mesh.cli("delete", "campaign", "gate")
+    assert (
+        not_empty.stderr
+        == 'error: campaign "gate" still has versions: gate-v-1 (CAMPAIGN_NOT_EMPTY)\n'
     )
-    assert mesh.cli("delete", "activation", "scheduled-activation").stdout == (
-        "activation/scheduled-activation deleted\n"
-    )
-    assert mesh.cli("delete", "campaignversions", "scheduled-campaign:version1").code == 0
-    assert mesh.cli("delete", "campaign", "scheduled-campaign").stdout == (
-        "campaign/scheduled-campaign deleted\n"
-    )
-    gone = mesh.cli("delete", "activation", "scheduled-activation")
+    assert mesh.cli("delete", "activation", "gated").stdout == "activation/gated deleted\n"
+    assert mesh.cli("delete", "campaignversions", "gate:1").code == 0
+    assert mesh.cli("delete", "campaign", "gate").stdout == "campaign/gate deleted\n"
+    gone = mesh.cli("delete", "activation", "gated")
     assert (gone.code, gone.stderr) == (
         1,
-        'error: activation "scheduled-activation" not found (ACTIVATION_NOT_FOUND)\n',
+        'error: activation "gated" not found (ACTIVATION_NOT_FOUND)\n',
     )
