@@ -35,6 +35,9 @@ test: lint typecheck proto-check
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests
 
+demo: $(STAMP)
+	$(BIN)/symphony-mesh demo
+
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench.run_all
 

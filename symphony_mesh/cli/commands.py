@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "node": ("symphony_mesh.cli.node", "node"),
     "certs": ("symphony_mesh.cli.certs", "certs"),
     "expr": ("symphony_mesh.cli.expr_cmd", "expr"),
+    "demo": ("symphony_mesh.cli.demo", "demo"),
 }
 """Command name -> (module, attribute), in help order."""
 

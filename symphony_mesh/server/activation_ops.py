@@ -217,9 +217,14 @@ class ActivationOps:
                     event = _event(kind, row, None)
                     event.stage_run.CopyFrom(stage_run(entries[seq]))
                     if kind == activation_pb2.WATCH_EVENT_TYPE_CONTEXT_UPDATED:
-                        for progress in event.stage_run.contexts:
-                            if progress.context == change.get("context"):
-                                event.context.CopyFrom(progress)
+                        progress = [
+                            p
+                            for p in event.stage_run.contexts
+                            if p.context == change.get("context")
+                        ]
+                        if not progress:  # the implicit context of a stage without fan-out
+                            continue
+                        event.context.CopyFrom(progress[0])
                     yield event
                 if row.status.status != last:
                     last = row.status.status
