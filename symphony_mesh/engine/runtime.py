@@ -323,7 +323,7 @@ def _next_due(state: RunState) -> datetime | None:
     """The earliest timer of this activation, or None."""
     if state.finished_at:
         return None
-    candidates = [state.deadline] if state.deadline and state.current is not None else []
+    candidates = [state.deadline] if state.deadline and not state.cancel_requested else []
     run = state.current
     if run is not None:
         if run.schedule_until and not run.ctx:

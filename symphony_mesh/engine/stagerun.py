@@ -345,9 +345,10 @@ def _conclude(
     stage = session.stage(run.stage)
     entry = _entry(session, run)
     entry["outputs"] = outputs
-    if run.on_cancel:
+    if run.on_cancel:  # its verdict does not matter: the activation ends as it was told (8.5)
         _close_entry(session, run, 9996 if succeeded else failure_status, "", "")
-        end_activation(session, CANCELLED, _cancel_message(session))
+        end_activation(session, state.final_status or CANCELLED,
+                       state.final_message or _cancel_message(session))  # fmt: skip
         return
     injected = _injected(session, run, session.site_id)
     selector_scope = _scope(session, stage, injected).with_outputs(state.outputs)
@@ -424,11 +425,21 @@ def cancel_current(session: Session, *, message: str, result: ContextResult) -> 
 def timers_due(session: Session) -> None:
     """Fire every timer of this activation that is due (schedule, waits, retries, timeouts)."""
     state = session.state
-    if state.deadline and parse_iso(state.deadline) <= session.now and state.current is not None:
+    expired = state.deadline and parse_iso(state.deadline) <= session.now
+    if expired and not state.cancel_requested:
+        # Like Cancel (onCancel runs when set) but the activation ends Timed Out (8.6).
         text = state.deadline_text
         message = f"activation timed out after {text}"
+        state.cancel_requested = True
+        state.final_status, state.final_message = TIMED_OUT, message
+        interrupted = state.current.stage if state.current is not None else state.last_stage
         cancel_current(session, message=message, result=activation_timed_out(text))
-        end_activation(session, TIMED_OUT, message)
+        on_cancel = session.version.on_cancel
+        if on_cancel:
+            state.suggested = ""
+            open_stage(session, on_cancel, interrupted, on_cancel=True)
+        else:
+            end_activation(session, TIMED_OUT, message)
         return
     run = state.current
     if run is None:

@@ -98,6 +98,9 @@ class RunState:
     """Activation timeout (8.6), absolute."""
     deadline_text: str = ""
     """The timeout as written, for `activation timed out after <d>`."""
+    final_status: int = 0
+    """How the activation ends once its onCancel stage is done (9990, or 11004 on timeout)."""
+    final_message: str = ""
     generation: int = 1
 
     def to_json(self) -> dict[str, Any]:
