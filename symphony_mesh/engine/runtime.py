@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from symphony_mesh.engine.state import RunState
 from symphony_mesh.engine.status import settle, status_document
 from symphony_mesh.engine.timers import TimerHeap
 from symphony_mesh.model.documents import Activation, CampaignVersion
-from symphony_mesh.model.status import StateCode
+from symphony_mesh.model.status import StateCode, is_terminal
 from symphony_mesh.providers.base import (
     Provider,
     ProviderCall,
@@ -36,7 +37,14 @@ from symphony_mesh.providers.base import (
 from symphony_mesh.store.commits import GroupCommitter
 from symphony_mesh.store.database import Database
 from symphony_mesh.store.documents import decode_document
-from symphony_mesh.store.runs import RunRow, StaleRevision, Transition, load_run, unfinished_uids
+from symphony_mesh.store.runs import (
+    RunRow,
+    StaleRevision,
+    Transition,
+    admission,
+    load_run,
+    unfinished_uids,
+)
 
 __all__ = ["Engine", "Notice"]
 
@@ -84,14 +92,26 @@ class Engine:
         self._versions: dict[tuple[str, str], CampaignVersion] = {}
         self._closing = False
         self._background: set[asyncio.Task[Any]] = set()
+        self._admission = asyncio.Lock()
+        """Admission decisions are made one at a time, so two starts never share a slot."""
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume every unfinished activation (4.14)."""
+        """Resume every unfinished activation (4.14); Pending ones keep their queue order."""
         self._committer.start()
+        versions: list[str] = []
         for uid in await self._db.read(unfinished_uids):
+            row = await self._db.read(functools.partial(_load_run_of, uid))
+            if row is None:
+                continue
+            if row.status == int(StateCode.PENDING):
+                if row.campaign_version not in versions:
+                    versions.append(row.campaign_version)
+                continue
             await self.wake(uid, _resume)
+        for version in versions:
+            await self._admit(version)
 
     async def aclose(self) -> None:
         """Stop: timers off, provider calls cancelled (they run again after a restart)."""
@@ -185,6 +205,8 @@ class Engine:
         for seq, name in session.launch:
             self._start_call(session, seq, name)
         self._timers.set(session.uid, _next_due(session.state))
+        if session.state.finished_at and not is_terminal(session.previous_status):
+            self._spawn(self._admit(session.activation.campaign_version_name))  # a slot freed
         notice = Notice(session.uid, revision, tuple(session.events), session.state.status)
         for queue in self._watchers.get(session.uid, ()):
             queue.put_nowait(notice)
@@ -250,9 +272,27 @@ class Engine:
 
     def start_later(self, uid: str) -> None:
         """Start a newly stored activation once its creating transaction has committed (4.2)."""
-        task = asyncio.create_task(self.wake(uid, start_activation))
+        self._spawn(self._admit_one(uid))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _admit_one(self, uid: str) -> None:
+        row = await self._db.read(lambda c: load_run(c, uid))
+        if row is not None:
+            await self._admit(row.campaign_version)
+
+    async def _admit(self, campaign_version: str) -> None:
+        """Start Pending activations of this version while its concurrency limit allows (8.7)."""
+        async with self._admission:
+            limit, running, pending = await self._db.read(lambda c: admission(c, campaign_version))
+            free = len(pending) if limit is None else max(0, limit - running)
+            for uid in pending[:free]:
+                await self.wake(uid, start_activation)
+            for position, uid in enumerate(pending[free:], start=1):
+                await self.wake(uid, functools.partial(_queued, position=position))
 
     # --- timers ---------------------------------------------------------------------------------
 
@@ -288,12 +328,19 @@ class Engine:
         return len(self._calls)
 
 
+def _load_run_of(uid: str, connection: Any) -> RunRow | None:
+    return load_run(connection, uid)
+
+
+def _queued(session: Session, *, position: int) -> None:
+    """Still Pending: record the queue position (8.7)."""
+    session.state.status = int(StateCode.PENDING)
+    session.state.queue_position = position
+
+
 def _resume(session: Session) -> None:
-    """Restart recovery: start a never-started activation; re-run calls that were in flight."""
+    """Restart recovery: re-run the provider calls that were in flight (4.14)."""
     state = session.state
-    if session.previous_status == int(StateCode.PENDING) and state.history_count == 0:
-        start_activation(session)
-        return
     run = state.current
     if run is None:
         return

@@ -102,6 +102,8 @@ class RunState:
     """How the activation ends once its onCancel stage is done (9990, or 11004 on timeout)."""
     final_message: str = ""
     generation: int = 1
+    queue_position: int = 0
+    """1-based place in the concurrency queue while Pending (8.7)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document stored in `activation_run.state`."""

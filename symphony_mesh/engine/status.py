@@ -35,6 +35,8 @@ def _waiting_for(session: Session) -> list[dict[str, Any]]:
     state = session.state
     if state.finished_at:
         return []
+    if state.status == int(StateCode.PENDING):
+        return [{"kind": "queue", "position": state.queue_position}] if state.queue_position else []
     run = state.current
     if run is None:
         if state.suggested:

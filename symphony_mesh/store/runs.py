@@ -19,6 +19,7 @@ __all__ = [
     "RunRow",
     "StaleRevision",
     "Transition",
+    "admission",
     "delete_run",
     "load_history",
     "load_run",
@@ -140,3 +141,30 @@ def delete_run(connection: sqlite3.Connection, uid: str) -> None:
     """Forget an activation's engine rows (with the activation itself, 3.5)."""
     connection.execute("DELETE FROM activation_run WHERE uid = ?", (uid,))
     connection.execute("DELETE FROM stage_history WHERE uid = ?", (uid,))
+
+
+def admission(
+    connection: sqlite3.Connection, campaign_version: str
+) -> tuple[int | None, int, list[str]]:
+    """The version's current concurrency limit (None: unlimited), how many of its activations
+    have started and not ended, and its Pending activations in creation order (8.7)."""
+    row = connection.execute(
+        "SELECT spec FROM campaign_version WHERE name = ?", (campaign_version,)
+    ).fetchone()
+    limit = None
+    if row is not None:
+        concurrency = json.loads(row[0]).get("concurrency") or {}
+        if isinstance(concurrency, dict) and isinstance(concurrency.get("max"), int | float):
+            limit = int(concurrency["max"])
+    started = [int(code) for code in _UNFINISHED if code != int(StateCode.PENDING)]
+    marks = ",".join(str(code) for code in started)
+    running = connection.execute(
+        f"SELECT COUNT(*) FROM activation WHERE campaign_version = ? AND status IN ({marks})",
+        (campaign_version,),
+    ).fetchone()[0]
+    pending = connection.execute(
+        "SELECT uid FROM activation WHERE campaign_version = ? AND status = ? "
+        "ORDER BY created_at, name",
+        (campaign_version, int(StateCode.PENDING)),
+    ).fetchall()
+    return limit, int(running), [row[0] for row in pending]

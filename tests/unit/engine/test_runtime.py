@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from symphony_mesh.engine.commands import SignalCommand
 from symphony_mesh.engine.runtime import Engine, start_activation
 from symphony_mesh.model import read_documents
 from symphony_mesh.model.status import StateCode
@@ -135,3 +136,55 @@ async def test_a_signal_wait_is_dormant_and_survives_a_restart(
         assert row.status.status == StateCode.PAUSED
     finally:
         await restarted.aclose()
+
+
+QUEUED = """
+apiVersion: workflow.symphony/v1
+kind: Campaign
+metadata: {name: q}
+---
+apiVersion: workflow.symphony/v1
+kind: CampaignVersion
+metadata: {name: q-v-1}
+spec:
+  rootResource: q
+  firstStage: hold
+  selfDriving: true
+  concurrency: {max: 1}
+  stages:
+    hold: {provider: providers.stage.signal, inputs: {name: go}}
+---
+apiVersion: workflow.symphony/v1
+kind: Activation
+metadata: {name: first}
+spec: {campaignversion: "q:1"}
+---
+apiVersion: workflow.symphony/v1
+kind: Activation
+metadata: {name: second}
+spec: {campaignversion: "q:1"}
+"""
+
+
+async def test_concurrency_limit_queues_and_frees_slots(
+    store: tuple[Database, DocumentStore],
+) -> None:
+    db, documents = store
+    assert (await documents.apply(read_documents(QUEUED.encode(), "f"), "f")).valid
+    engine = _engine(db)
+    first, second = await _uid(documents, "first"), await _uid(documents, "second")
+    queue = engine.subscribe(first)
+    await engine.start()
+    try:
+        while (await queue.get()).status != StateCode.PAUSED:
+            pass
+        waiting = await documents.get_activation("second")
+        assert waiting.status.status == StateCode.PENDING
+        assert list(waiting.status.waiting_for) == [{"kind": "queue", "position": 1}]
+        later = engine.subscribe(second)
+        await engine.wake(first, SignalCommand("go", None))  # first ends: its slot frees
+        while (await later.get()).status != StateCode.PAUSED:
+            pass
+        assert (await documents.get_activation("first")).status.status == StateCode.DONE
+    finally:
+        await engine.aclose()
