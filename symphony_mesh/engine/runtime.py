@@ -54,6 +54,14 @@ Mutation = Callable[[Session], Any]
 
 
 @dataclass(frozen=True)
+class _Cached:
+    """The last committed state of an activation with work in flight."""
+
+    session: Session
+    revision: int
+
+
+@dataclass(frozen=True)
 class Notice:
     """What watchers learn after a commit: the activation's uid, revision, and event kinds."""
 
@@ -92,6 +100,8 @@ class Engine:
         self._versions: dict[tuple[str, str], CampaignVersion] = {}
         self._closing = False
         self._background: set[asyncio.Task[Any]] = set()
+        self._cache: dict[str, _Cached] = {}
+        self._inflight: dict[str, int] = {}
         self._admission = asyncio.Lock()
         """Admission decisions are made one at a time, so two starts never share a slot."""
 
@@ -137,19 +147,44 @@ class Engine:
                     session = await self._load(uid)
                     if session is None:
                         return None
-                    value = mutation(session)
                     try:
+                        value = mutation(session)
                         revision = await self._commit(session)
                     except StaleRevision:
+                        self._cache.pop(uid, None)
                         continue
+                    except BaseException:
+                        self._cache.pop(uid, None)  # the mutated state was not committed
+                        raise
+                    self._cache[uid] = _Cached(session, revision)
                     self._after_commit(session, revision)
                     return value
                 raise RuntimeError(f"activation {uid} kept changing concurrently")
         finally:
-            if not lock.locked() and not lock._waiters:
-                self._locks.pop(uid, None)
+            # A dormant activation keeps nothing in memory: no lock, no cached state.
+            self._lock_users[uid] -= 1
+            if not self._lock_users[uid]:
+                del self._lock_users[uid]
+                del self._locks[uid]
+                if not self._inflight.get(uid):
+                    self._cache.pop(uid, None)
 
     async def _load(self, uid: str) -> Session | None:
+        cached = self._cache.get(uid)
+        if cached is not None:  # the last committed state; the revision check guards it
+            last = cached.session
+            return Session(
+                uid=uid,
+                name=last.name,
+                activation=last.activation,
+                version=last.version,
+                state=last.state,
+                revision=cached.revision,
+                now=self._clock(),
+                site_id=self._site_id,
+                created_at=last.created_at,
+                previous_status=last.state.status,
+            )
         row: RunRow | None = await self._db.read(lambda c: load_run(c, uid))
         if row is None:
             return None
@@ -199,14 +234,16 @@ class Engine:
 
     def _after_commit(self, session: Session, revision: int) -> None:
         for seq, name in session.cancel:
-            task = self._calls.pop((session.uid, seq, name), None)
+            task = self._calls.get((session.uid, seq, name))
             if task is not None:
+                self._forget_call((session.uid, seq, name))
                 task.cancel()
         for seq, name in session.launch:
             self._start_call(session, seq, name)
         self._timers.set(session.uid, _next_due(session.state))
-        if session.state.finished_at and not is_terminal(session.previous_status):
-            self._spawn(self._admit(session.activation.campaign_version_name))  # a slot freed
+        finished = session.state.finished_at and not is_terminal(session.previous_status)
+        if finished and session.version.concurrency is not None:  # a slot freed
+            self._spawn(self._admit(session.activation.campaign_version_name))
         notice = Notice(session.uid, revision, tuple(session.events), session.state.status)
         for queue in self._watchers.get(session.uid, ()):
             queue.put_nowait(notice)
@@ -240,10 +277,12 @@ class Engine:
             wake=wake,
         )
         key = (session.uid, seq, name)
-        previous = self._calls.pop(key, None)
+        previous = self._calls.get(key)
         if previous is not None:
+            self._forget_call(key)
             previous.cancel()
         self._calls[key] = asyncio.create_task(self._call(key, call), name=call.run_id)
+        self._inflight[session.uid] = self._inflight.get(session.uid, 0) + 1
 
     async def _call(self, key: tuple[str, int, str], call: ProviderCall) -> None:
         uid, seq, name = key
@@ -266,7 +305,7 @@ class Engine:
                 outcome = unexpected_exception(call.provider, exc)
         if self._closing:
             return
-        self._calls.pop(key, None)
+        self._forget_call(key)
         attempt = call.attempt
         await self.wake(uid, lambda s: context_outcome(s, seq, name, attempt, outcome))
 
@@ -280,19 +319,29 @@ class Engine:
         task.add_done_callback(self._background.discard)
 
     async def _admit_one(self, uid: str) -> None:
-        row = await self._db.read(lambda c: load_run(c, uid))
-        if row is not None:
-            await self._admit(row.campaign_version)
+        session = await self._load(uid)
+        if session is None:
+            return
+        if session.version.concurrency is None:  # no limit: no queue to respect
+            await self.wake(uid, start_activation)
+        else:
+            await self._admit(session.activation.campaign_version_name)
 
     async def _admit(self, campaign_version: str) -> None:
-        """Start Pending activations of this version while its concurrency limit allows (8.7)."""
+        """Start Pending activations of this version while its concurrency limit allows (8.7).
+
+        The decision is taken under one lock (two starts never share a slot); the starts
+        themselves then run concurrently and share group commits.
+        """
         async with self._admission:
             limit, running, pending = await self._db.read(lambda c: admission(c, campaign_version))
             free = len(pending) if limit is None else max(0, limit - running)
-            for uid in pending[:free]:
-                await self.wake(uid, start_activation)
-            for position, uid in enumerate(pending[free:], start=1):
-                await self.wake(uid, functools.partial(_queued, position=position))
+            starts = [self.wake(uid, start_activation) for uid in pending[:free]]
+            queued = [
+                self.wake(uid, functools.partial(_queued, position=position))
+                for position, uid in enumerate(pending[free:], start=1)
+            ]
+            await asyncio.gather(*starts, *queued)
 
     # --- timers ---------------------------------------------------------------------------------
 
@@ -315,10 +364,20 @@ class Engine:
             if not watchers:
                 self._watchers.pop(uid, None)
 
+    def _forget_call(self, key: tuple[str, int, str]) -> None:
+        if self._calls.pop(key, None) is not None:
+            uid = key[0]
+            self._inflight[uid] -= 1
+            if not self._inflight[uid]:
+                del self._inflight[uid]
+
     def deleted(self, uid: str) -> None:
         """The activation was deleted: cancel its calls and timers, tell its watchers."""
+        self._cache.pop(uid, None)
         for key in [k for k in self._calls if k[0] == uid]:
-            self._calls.pop(key).cancel()
+            task = self._calls[key]
+            self._forget_call(key)
+            task.cancel()
         self._timers.set(uid, None)
         for queue in self._watchers.get(uid, ()):
             queue.put_nowait(Notice(uid, 0, (), 0, deleted=True))

@@ -8,7 +8,7 @@ context, provider state, queued signals, Step keys and the absolute deadlines. W
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from symphony_mesh.model.jsonvalues import JsonMap, JsonValue
@@ -106,8 +106,19 @@ class RunState:
     """1-based place in the concurrency queue while Pending (8.7)."""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON document stored in `activation_run.state`."""
-        return asdict(self)
+        """The JSON document stored in `activation_run.state` (shallow: it is encoded at once).
+
+        Written by hand because `dataclasses.asdict` deep-copies every value, which was the
+        largest single cost of a transition.
+        """
+        document = dict(vars(self))
+        run = self.current
+        if run is not None:
+            document["current"] = {
+                **vars(run),
+                "ctx": {name: dict(vars(context)) for name, context in run.ctx.items()},
+            }
+        return document
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunState:
