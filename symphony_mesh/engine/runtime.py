@@ -26,6 +26,7 @@ from symphony_mesh.engine.stagerun import context_outcome, open_stage, timers_du
 from symphony_mesh.engine.state import RunState
 from symphony_mesh.engine.status import settle, status_document
 from symphony_mesh.engine.timers import TimerHeap
+from symphony_mesh.expr.resolver import ConfigResolver
 from symphony_mesh.model.documents import Activation, CampaignVersion
 from symphony_mesh.model.status import StateCode, is_terminal
 from symphony_mesh.providers.base import (
@@ -84,6 +85,7 @@ class Engine:
         providers: Callable[[str], Provider | None],
         max_workers: int = 64,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        resolver: ConfigResolver | None = None,
     ) -> None:
         self._db = db
         self._committer = GroupCommitter(db)
@@ -92,6 +94,7 @@ class Engine:
         self._providers = providers
         self._workers = asyncio.Semaphore(max_workers)
         self._clock = clock
+        self._resolver = resolver
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: dict[str, int] = {}
         self._calls: dict[tuple[str, int, str], asyncio.Task[None]] = {}
@@ -184,6 +187,7 @@ class Engine:
                 site_id=self._site_id,
                 created_at=last.created_at,
                 previous_status=last.state.status,
+                resolver=self._resolver,
             )
         row: RunRow | None = await self._db.read(lambda c: load_run(c, uid))
         if row is None:
@@ -207,6 +211,7 @@ class Engine:
             site_id=self._site_id,
             created_at=row.created_at,
             previous_status=row.status,
+            resolver=self._resolver,
         )
 
     def _version(self, row: RunRow) -> CampaignVersion:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from symphony_mesh.engine.state import RunState
+from symphony_mesh.expr.resolver import ConfigResolver
 from symphony_mesh.model.documents import Activation, CampaignVersion, StageSpec
 from symphony_mesh.model.durations import format_time
 from symphony_mesh.model.jsonvalues import JsonMap
@@ -52,6 +53,8 @@ class Session:
     events: list[dict[str, Any]] = field(default_factory=list)
     """Watch events (context/stage granularity), in order."""
     previous_status: int = 0
+    resolver: ConfigResolver | None = None
+    """Where `$config` and `$secret` look (the node's config and secret directories)."""
 
     @property
     def stamp(self) -> str:

@@ -77,7 +77,7 @@ def _entry(session: Session, run: StageRun) -> JsonMap:
             name: {
                 "status": context.status,
                 "error": (context.result or {}).get("error", "") if context.result else "",
-                "inputs": context.inputs,
+                "inputs": _masked(session.stage(run.stage), context.inputs),
                 "outputs": context.result or {},
                 "attempts": context.attempt if context.started_at else 0,
                 "startedAt": context.started_at,
@@ -108,7 +108,17 @@ def _scope(session: Session, stage: StageSpec, injected: JsonMap) -> Scope:
         triggers=session.state.inputs,
         outputs=session.state.outputs,
         value_input="context",
+        resolver=session.resolver,
     )
+
+
+def _masked(stage: StageSpec, inputs: JsonMap) -> JsonMap:
+    """Inputs as the status shows them: no `__*` keys, `$secret` templates as `***` (10.3)."""
+    return {
+        key: "***" if "$secret(" in str(stage.inputs.get(key, "")) else value
+        for key, value in inputs.items()
+        if not key.startswith("__")
+    }
 
 
 def _injected(session: Session, run: StageRun, context: str) -> JsonMap:
@@ -193,7 +203,7 @@ def _start_contexts(session: Session, run: StageRun) -> None:
             config = evaluate_fields(stage.config, scope)
             run.ctx[name] = ContextRun(name=name, inputs=inputs, config=config)
             if contexts is None:
-                run.inputs_shown = {k: v for k, v in inputs.items() if not k.startswith("__")}
+                run.inputs_shown = _masked(stage, inputs)
         if contexts is not None:
             run.inputs_shown = dict(stage.inputs)
     except StageError as error:

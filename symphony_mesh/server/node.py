@@ -37,6 +37,7 @@ from symphony_mesh.api.v1 import (
     site_pb2_grpc,
 )
 from symphony_mesh.engine.runtime import Engine
+from symphony_mesh.expr import LocalSources
 from symphony_mesh.providers.registry import get_provider
 from symphony_mesh.security.credentials import ServerTlsReloader
 from symphony_mesh.security.material import MaterialError, TlsMaterial
@@ -148,6 +149,7 @@ class Node:
             ),
             providers=functools.partial(get_provider, test_hooks=test_hooks),
             max_workers=engine_settings.max_workers,
+            resolver=LocalSources(engine_settings.config_dir, engine_settings.secret_dir),
         )
         await self._engine.start()
         authorizer: Authorizer = (
