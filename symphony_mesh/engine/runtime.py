@@ -14,25 +14,36 @@ import contextlib
 import functools
 import json
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 
-from symphony_mesh.engine.outcomes import unexpected_exception
+from symphony_mesh.engine.outcomes import (
+    ContextResult,
+    classify_outputs,
+    failure,
+    unexpected_exception,
+)
 from symphony_mesh.engine.session import Session, iso, parse_iso
 from symphony_mesh.engine.stagerun import context_outcome, open_stage, timers_due
 from symphony_mesh.engine.state import RunState
 from symphony_mesh.engine.status import settle, status_document
+from symphony_mesh.engine.tasks import run_tasks, with_tasks
 from symphony_mesh.engine.timers import TimerHeap
 from symphony_mesh.expr.resolver import ConfigResolver
-from symphony_mesh.model.documents import Activation, CampaignVersion
+from symphony_mesh.model.documents import Activation, CampaignVersion, TaskOption, TaskSpec
+from symphony_mesh.model.jsonvalues import JsonMap
 from symphony_mesh.model.status import StateCode, is_terminal
 from symphony_mesh.providers.base import (
+    Completed,
+    Failed,
+    Outcome,
     Provider,
     ProviderCall,
     ProviderEnvironment,
+    Waiting,
     Wake,
 )
 from symphony_mesh.store.commits import GroupCommitter
@@ -52,6 +63,29 @@ __all__ = ["Engine", "Notice"]
 log = structlog.get_logger("symphony_mesh.engine")
 
 Mutation = Callable[[Session], Any]
+
+
+@dataclass(frozen=True)
+class _Tasks:
+    """A context's tasks: their specs, the error action, their evaluated inputs and config."""
+
+    specs: tuple[TaskSpec, ...]
+    option: TaskOption
+    prepared: dict[str, JsonMap]
+
+
+def _map(value: object) -> JsonMap:
+    assert isinstance(value, dict)
+    return value
+
+
+def _as_result(outcome: Outcome | ContextResult) -> ContextResult:
+    if isinstance(outcome, ContextResult):
+        return outcome
+    if isinstance(outcome, Failed):
+        return failure(outcome.code, outcome.message, outcome.outputs)
+    assert isinstance(outcome, Completed)
+    return classify_outputs(outcome.outputs)
 
 
 @dataclass(frozen=True)
@@ -286,33 +320,60 @@ class Engine:
         if previous is not None:
             self._forget_call(key)
             previous.cancel()
-        self._calls[key] = asyncio.create_task(self._call(key, call), name=call.run_id)
+        tasks = _Tasks(stage.tasks, stage.task_option, context.tasks) if stage.tasks else None
+        self._calls[key] = asyncio.create_task(self._call(key, call, tasks), name=call.run_id)
         self._inflight[session.uid] = self._inflight.get(session.uid, 0) + 1
 
-    async def _call(self, key: tuple[str, int, str], call: ProviderCall) -> None:
+    async def _call(
+        self, key: tuple[str, int, str], call: ProviderCall, tasks: _Tasks | None
+    ) -> None:
         uid, seq, name = key
-        outcome: Any
-        if not call.provider:  # a router stage: no provider call (4.7)
-            from symphony_mesh.providers.base import Completed
-
-            outcome = Completed({})
-        else:
-            provider = self._providers(call.provider)
-            try:
-                async with self._workers:
-                    if provider is None:
-                        raise LookupError(f"provider {call.provider} is not registered")
-                    outcome = await provider(call)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("engine.provider_raised", runId=call.run_id, error=repr(exc))
-                outcome = unexpected_exception(call.provider, exc)
+        outcome: Any = Completed({}) if not call.provider else await self._invoke(call)
+        if tasks is not None and not isinstance(outcome, Waiting):
+            outcome = await self._run_tasks(call, outcome, tasks)
         if self._closing:
             return
         self._forget_call(key)
         attempt = call.attempt
         await self.wake(uid, lambda s: context_outcome(s, seq, name, attempt, outcome))
+
+    async def _invoke(self, call: ProviderCall) -> Outcome | ContextResult:
+        """One provider call under the node's worker pool; a bug is a 500 result (4.6)."""
+        provider = self._providers(call.provider)
+        try:
+            async with self._workers:
+                if provider is None:
+                    raise LookupError(f"provider {call.provider} is not registered")
+                return await provider(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("engine.provider_raised", runId=call.run_id, error=repr(exc))
+            return unexpected_exception(call.provider, exc)
+
+    async def _run_tasks(
+        self, call: ProviderCall, outcome: Outcome | ContextResult, tasks: _Tasks
+    ) -> ContextResult:
+        """6.5: the tasks of one context run after its successful provider call."""
+        base = _as_result(outcome)
+        if not base.succeeded:
+            return base
+
+        async def task_call(task: TaskSpec, inputs: JsonMap, config: JsonMap) -> ContextResult:
+            task_outcome = await self._invoke(
+                replace(call, provider=task.provider_type, config=config, inputs=inputs,
+                        run_id=str(inputs.get("__runId", "")), resume=None, wake=None)
+            )  # fmt: skip
+            if isinstance(task_outcome, Waiting):
+                return failure(400, f"task provider {task.provider} cannot wait inside a task")
+            return _as_result(task_outcome)
+
+        inputs = {name: _map(t["inputs"]) for name, t in tasks.prepared.items()}
+        configs = {name: _map(t["config"]) for name, t in tasks.prepared.items()}
+        outputs, task_failure = await run_tasks(
+            tasks.specs, tasks.option, inputs, configs, task_call, context=call.context
+        )
+        return with_tasks(base, outputs, task_failure)
 
     def start_later(self, uid: str) -> None:
         """Start a newly stored activation once its creating transaction has committed (4.2)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from symphony_mesh.engine.injected import injected_inputs, run_id
+from symphony_mesh.engine.injected import injected_inputs, run_id, task_call_inputs
 from symphony_mesh.engine.outcomes import (
     ContextResult,
     activation_timed_out,
@@ -201,7 +201,9 @@ def _start_contexts(session: Session, run: StageRun) -> None:
             scope = _scope(session, stage, injected)
             inputs = {**evaluate_inputs(scope), **injected}
             config = evaluate_fields(stage.config, scope)
-            run.ctx[name] = ContextRun(name=name, inputs=inputs, config=config)
+            run.ctx[name] = ContextRun(
+                name=name, inputs=inputs, config=config, tasks=_task_calls(session, stage, inputs)
+            )
             if contexts is None:
                 run.inputs_shown = _masked(stage, inputs)
         if contexts is not None:
@@ -214,6 +216,26 @@ def _start_contexts(session: Session, run: StageRun) -> None:
         return
     _fill_slots(session, run)
     _maybe_verdict(session, run)
+
+
+def _task_calls(session: Session, stage: StageSpec, inputs: JsonMap) -> dict[str, JsonMap]:
+    """Each task's evaluated inputs and config (6.5 item 2), before any provider runs."""
+    calls: dict[str, JsonMap] = {}
+    for task in stage.tasks:
+        scope = Scope(
+            inputs=task.inputs,
+            data_inputs={k: v for k, v in inputs.items() if k not in task.inputs},
+            triggers=session.state.inputs,
+            outputs=session.state.outputs,
+            value_input="context",
+            resolver=session.resolver,
+        )
+        own = {key: scope.input(key) for key in task.inputs}
+        calls[task.name] = {
+            "inputs": task_call_inputs(inputs, own, task),
+            "config": evaluate_fields(task.config, scope),
+        }
+    return calls
 
 
 def _fill_slots(session: Session, run: StageRun) -> None:

@@ -26,6 +26,8 @@ class ContextRun:
     inputs: JsonMap
     """Evaluated inputs including the injected keys (the provider's input)."""
     config: JsonMap
+    tasks: dict[str, JsonMap] = field(default_factory=dict)
+    """Per task: its evaluated `inputs` (call inputs) and `config` (6.5)."""
     phase: str = QUEUED
     """`queued`, `running` (a provider call in flight), `waiting` (dormant) or `done`."""
     attempt: int = 1
