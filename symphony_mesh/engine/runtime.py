@@ -55,6 +55,7 @@ from symphony_mesh.store.runs import (
     Transition,
     admission,
     load_run,
+    purge_finished,
     unfinished_uids,
 )
 
@@ -375,6 +376,20 @@ class Engine:
         )
         return with_tasks(base, outputs, task_failure)
 
+    async def run_retention(self, retention: float, interval: float) -> None:
+        """Every `interval` seconds delete activations finished more than `retention` ago (8.9).
+
+        A periodic housekeeping task, not a wake-up mechanism: nothing waits on it.
+        """
+        while retention > 0:
+            cutoff = iso(self._clock() - timedelta(seconds=retention))
+            purged = await self._committer.commit(functools.partial(_purge, cutoff))
+            for uid in purged:
+                self.deleted(uid)
+            if purged:
+                log.info("engine.retention", deleted=len(purged))
+            await asyncio.sleep(interval)
+
     def start_later(self, uid: str) -> None:
         """Start a newly stored activation once its creating transaction has committed (4.2)."""
         self._spawn(self._admit_one(uid))
@@ -451,6 +466,10 @@ class Engine:
     def run_id_tasks(self) -> int:
         """Provider calls in flight (diagnostics and tests)."""
         return len(self._calls)
+
+
+def _purge(cutoff: str, connection: Any) -> list[str]:
+    return purge_finished(connection, cutoff)
 
 
 def _load_run_of(uid: str, connection: Any) -> RunRow | None:

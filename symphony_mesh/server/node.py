@@ -152,6 +152,13 @@ class Node:
             resolver=LocalSources(engine_settings.config_dir, engine_settings.secret_dir),
         )
         await self._engine.start()
+        self._background.append(
+            asyncio.create_task(
+                self._engine.run_retention(
+                    engine_settings.retention, engine_settings.retention_interval
+                )
+            )
+        )
         authorizer: Authorizer = (
             CertificateAuthorizer(material.trust_domain) if material else AnonymousAuthorizer()
         )

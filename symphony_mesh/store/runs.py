@@ -23,6 +23,7 @@ __all__ = [
     "delete_run",
     "load_history",
     "load_run",
+    "purge_finished",
     "unfinished_uids",
 ]
 
@@ -168,3 +169,22 @@ def admission(
         (campaign_version, int(StateCode.PENDING)),
     ).fetchall()
     return limit, int(running), [row[0] for row in pending]
+
+
+def purge_finished(connection: sqlite3.Connection, finished_before: str) -> list[str]:
+    """Delete terminal activations that finished before this time (8.9); return their uids.
+
+    `finished_before` is an engine time (`isoformat` in UTC), comparable as text with the
+    `finishedAt` the engine stores.
+    """
+    marks = ",".join(str(code) for code in _UNFINISHED)
+    rows = connection.execute(
+        f"SELECT uid FROM activation WHERE status NOT IN ({marks}) "
+        "AND json_extract(status_doc, '$.finishedAt') < ?",
+        (finished_before,),
+    ).fetchall()
+    uids = [row[0] for row in rows]
+    for uid in uids:
+        connection.execute("DELETE FROM activation WHERE uid = ?", (uid,))
+        delete_run(connection, uid)
+    return uids
