@@ -522,4 +522,9 @@ def _next_due(state: RunState) -> datetime | None:
         if run.deadline:
             candidates.append(run.deadline)
         candidates += [c.until for c in run.ctx.values() if c.phase == "waiting" and c.until]
+        candidates += [
+            c.attempt_deadline
+            for c in run.ctx.values()
+            if c.attempt_deadline and c.phase in ("running", "waiting")
+        ]
     return min((parse_iso(c) for c in candidates), default=None)

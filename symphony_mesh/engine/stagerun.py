@@ -14,6 +14,8 @@ from symphony_mesh.engine.outcomes import (
     ContextResult,
     activation_timed_out,
     classify_outputs,
+    context_timed_out,
+    fail_fast_cancelled,
     failure,
     saved_state,
 )
@@ -76,7 +78,7 @@ def _entry(session: Session, run: StageRun) -> JsonMap:
         entry["contexts"] = {
             name: {
                 "status": context.status,
-                "error": (context.result or {}).get("error", "") if context.result else "",
+                "error": context.stopped or (context.result or {}).get("error", ""),
                 "inputs": _masked(session.stage(run.stage), context.inputs),
                 "outputs": context.result or {},
                 "attempts": context.attempt if context.started_at else 0,
@@ -253,6 +255,10 @@ def _fill_slots(session: Session, run: StageRun) -> None:
 
 
 def _launch(session: Session, run: StageRun, context: ContextRun) -> None:
+    timeout = session.stage(run.stage).context_policy.timeout
+    if timeout is not None and context.resume is None and context.wake is None:
+        # A fresh attempt: contextPolicy.timeout limits each attempt from its start (6.2).
+        context.attempt_deadline = iso(session.now + timedelta(seconds=timeout.seconds))
     context.phase = RUNNING
     context.status = int(StateCode.RUNNING)
     context.started_at = context.started_at or session.stamp
@@ -279,8 +285,18 @@ def context_outcome(
         result = failure(outcome.code, outcome.message, outcome.outputs)
     else:
         result = outcome
+    _attempt_ended(session, run, context, result)
+    return True
+
+
+def _attempt_ended(
+    session: Session, run: StageRun, context: ContextRun, result: ContextResult
+) -> None:
+    """An attempt has a result: retry after a back-off, or record it (4.6, 8.8, 6.2)."""
     stage = session.stage(run.stage)
-    delay = None if result.succeeded else retry_delay(attempt, stage.retry)
+    delay = None if result.succeeded else retry_delay(context.attempt, stage.retry)
+    context.attempt_deadline = None
+    context.wake = None
     if delay is not None:
         context.phase = WAITING
         context.retrying = True
@@ -290,10 +306,37 @@ def context_outcome(
         context.resume = None
     else:
         _finish_context(session, run, context, result)
-    session.events.append({"type": "context", "seq": seq, "context": name})
+        if not result.succeeded:
+            _fail_fast(session, run)
+    session.events.append({"type": "context", "seq": run.seq, "context": context.name})
     _fill_slots(session, run)
     _maybe_verdict(session, run)
-    return True
+
+
+def _fail_fast(session: Session, run: StageRun) -> None:
+    """failFast: once failures exceed maxFailures, nothing else starts or goes on (6.2)."""
+    policy = session.stage(run.stage).context_policy
+    if not policy.fail_fast or run.contexts is None:
+        return
+    failed = sum(1 for c in run.ctx.values() if c.phase == DONE and c.succeeded is False)
+    allowed = limit(policy.max_failures, len(run.ctx), kind="maxFailures")
+    if failed <= allowed:
+        return
+    stopped = fail_fast_cancelled(failed, allowed)
+    for context in run.ctx.values():
+        if context.phase == DONE:
+            continue
+        if context.phase == RUNNING:
+            session.cancel.append((run.seq, context.name))
+        started = context.phase in (RUNNING, WAITING)
+        context.phase = DONE
+        context.until = context.signal = context.attempt_deadline = None
+        context.waiting_for = None
+        if started:  # cancelled by failFast: pending with 9990 and its text (6.3)
+            context.status = stopped.status
+            context.stopped = str(stopped.result.get("error", ""))
+            context.finished_at = session.stamp
+        session.events.append({"type": "context", "seq": run.seq, "context": context.name})
 
 
 def _wait(session: Session, run: StageRun, context: ContextRun, waiting: Waiting) -> None:
@@ -352,12 +395,14 @@ def _maybe_verdict(session: Session, run: StageRun) -> None:
         succeeded, failure_status = result.succeeded, result.status
     else:
         results = {
-            name: ContextResult(bool(c.succeeded), c.status, c.result or {}, c.message)
+            name: ContextResult(bool(c.succeeded), c.status, c.result, c.message)
             for name, c in run.ctx.items()
+            if c.result is not None
         }
+        stopped = {name: c.stopped for name, c in run.ctx.items() if c.stopped}
         max_failures = limit(stage.context_policy.max_failures, len(run.ctx), kind="maxFailures")
         outputs, succeeded = aggregate(
-            run.stage, run.contexts, results, max_failures=max_failures or 0
+            run.stage, run.contexts, results, max_failures=max_failures or 0, cancelled=stopped
         )
         failure_status = 200 if succeeded else 500
     _conclude(session, run, outputs, succeeded, failure_status, f"stage {run.stage} failed")
@@ -483,7 +528,20 @@ def timers_due(session: Session) -> None:
     if run.deadline and parse_iso(run.deadline) <= session.now:
         _stage_timeout(session, run)
         return
+    policy_timeout = session.stage(run.stage).context_policy.timeout
     for context in list(run.ctx.values()):
+        deadline = context.attempt_deadline
+        if deadline and context.phase in (RUNNING, WAITING) and parse_iso(deadline) <= session.now:
+            assert policy_timeout is not None
+            if context.phase == RUNNING:
+                session.cancel.append((run.seq, context.name))
+            context.signal = None
+            _attempt_ended(
+                session, run, context, context_timed_out(context.name, policy_timeout.text)
+            )
+            if session.state.current is not run:
+                return
+            continue
         if context.phase == WAITING and context.until and parse_iso(context.until) <= session.now:
             if context.retrying:
                 context.retrying = False

@@ -44,6 +44,10 @@ class ContextRun:
     signal: str | None = None
     wake: JsonMap | None = None
     """What woke a waiting call (persisted with the delivery, so a restart resumes it)."""
+    attempt_deadline: str | None = None
+    """End of the current attempt under `contextPolicy.timeout` (6.2)."""
+    stopped: str = ""
+    """The failFast text when failFast stopped this context (it then counts as pending)."""
     retrying: bool = False
     """The timer is a retry back-off: on expiry the next attempt starts."""
     started_at: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,3 +189,59 @@ async def test_concurrency_limit_queues_and_frees_slots(
         assert (await documents.get_activation("first")).status.status == StateCode.DONE
     finally:
         await engine.aclose()
+
+
+async def forever(call: ProviderCall) -> Outcome:
+    await asyncio.Event().wait()  # a provider call that never ends on its own
+    raise AssertionError("unreachable")
+
+
+SLOW = """
+apiVersion: workflow.symphony/v1
+kind: Campaign
+metadata: {name: slow}
+---
+apiVersion: workflow.symphony/v1
+kind: CampaignVersion
+metadata: {name: slow-v-1}
+spec:
+  rootResource: slow
+  firstStage: fan
+  selfDriving: true
+  stages:
+    fan:
+      provider: providers.stage.mock  # served by a provider that never returns
+      contexts: [x]
+      contextPolicy: {timeout: 0.2s}
+      retry: {maxRetries: 1, interval: 0.05s}
+---
+apiVersion: workflow.symphony/v1
+kind: Activation
+metadata: {name: slow1}
+spec: {campaignversion: "slow:1"}
+"""
+
+
+async def test_context_attempts_time_out_and_are_retried(
+    store: tuple[Database, DocumentStore],
+) -> None:
+    db, documents = store
+    plan = await documents.apply(read_documents(SLOW.encode(), "f"), "f")
+    assert plan.valid, plan.violations
+    providers = {**PROVIDERS, "providers.stage.mock": forever}
+    engine = Engine(db, site_id="hub", environment=Environment(), providers=providers.get)
+    uid = await _uid(documents, "slow1")
+    queue = engine.subscribe(uid)
+    await engine.start()
+    try:
+        while (await queue.get()).status in (9991, 9994, 9995, 9997):
+            pass
+    finally:
+        await engine.aclose()
+    row = await documents.get_activation("slow1")
+    entry = row.status.stage_history[0]
+    assert entry.contexts is not None
+    context = entry.contexts["x"]
+    assert (context.status, context.attempts) == (11004, 2)
+    assert context.error == "Timed Out: context x did not finish within 0.2s"
+    assert (row.status.status, row.status.error_message) == (500, "stage fan failed")
