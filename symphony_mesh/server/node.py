@@ -38,7 +38,10 @@ from symphony_mesh.api.v1 import (
 )
 from symphony_mesh.engine.runtime import Engine
 from symphony_mesh.expr import LocalSources
+from symphony_mesh.model.providers_catalog import REMOTE
+from symphony_mesh.providers.base import Provider
 from symphony_mesh.providers.registry import get_provider
+from symphony_mesh.providers.remote import unknown_site
 from symphony_mesh.security.credentials import ServerTlsReloader
 from symphony_mesh.security.material import MaterialError, TlsMaterial
 from symphony_mesh.server.authz import AnonymousAuthorizer, CertificateAuthorizer
@@ -147,7 +150,7 @@ class Node:
             environment=NodeEnvironment(
                 self.site_id, engine_settings.script_dir, config.data_dir / "staging"
             ),
-            providers=functools.partial(get_provider, test_hooks=test_hooks),
+            providers=functools.partial(_provider, test_hooks=test_hooks),
             max_workers=engine_settings.max_workers,
             resolver=LocalSources(engine_settings.config_dir, engine_settings.secret_dir),
         )
@@ -317,6 +320,13 @@ class Node:
 
 
 _HEALTH = "grpc.health.v1.Health"
+
+
+def _provider(type_name: str, *, test_hooks: bool) -> Provider | None:
+    """Local providers, and remote stages answered as "site not known" until federation."""
+    if type_name == REMOTE:
+        return unknown_site
+    return get_provider(type_name, test_hooks=test_hooks)
 
 
 async def run_node(config: NodeConfig) -> int:
