@@ -210,6 +210,8 @@ def _start_contexts(session: Session, run: StageRun) -> None:
                 run.inputs_shown = _masked(stage, inputs)
         if contexts is not None:
             run.inputs_shown = dict(stage.inputs)
+        for task in stage.tasks:  # `inputs.<task>`: each task's inputs as written (10.3)
+            run.inputs_shown[task.name] = dict(task.inputs)
     except StageError as error:
         _stage_error(session, run, error)
         return

@@ -188,11 +188,13 @@ class ActivationOps:
                 "TOO_MANY_WATCHERS",
                 metadata={"limit": str(self._max_watchers)},
             )
-        row = await self._documents.get_activation(name)
-        uid = row.stored.uid
+        uid = (await self._documents.get_activation(name, history_limit=0)).stored.uid
+        # Subscribe before reading the snapshot: a change committed in between is then both in
+        # the snapshot and among the notices, never in neither.
         queue = self._engine.subscribe(uid)
         self._watchers += 1
         try:
+            row = await self._documents.get_activation(name)
             yield _event(activation_pb2.WATCH_EVENT_TYPE_SNAPSHOT, row, document(row))
             last = row.status.status
             while not is_terminal(last) or last == StateCode.PENDING:
