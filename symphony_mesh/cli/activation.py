@@ -200,11 +200,16 @@ def watch(name: str) -> None:
     """Print live progress per stage and per context until the activation ends."""
     options = get_options()
     as_json = options.output == "json"
+    console = _console() if not as_json and sys.stdout.isatty() else None
 
     def printer(event: activation_pb2.WatchResponse) -> None:
         line = _event_line(event, as_json)
-        if line:
+        if not line:
+            return
+        if console is None:
             click.echo(line)
+        else:  # a terminal: the same lines, coloured by outcome
+            console.print(line, style=_style(line), highlight=False, markup=False)
 
     with Client(options) as client:
         final = _follow(client, name, None, printer)
@@ -217,6 +222,24 @@ def watch(name: str) -> None:
                                "errorMessage": status["errorMessage"]}))  # fmt: skip
         sys.exit(0 if status["status"] == DONE else EXIT_FAILED)
     _finish(name, final, "done")
+
+
+def _console() -> Any:
+    from rich.console import Console  # only a terminal needs rich
+
+    return Console()
+
+
+def _style(line: str) -> str:
+    words = line.split()
+    last = words[-1].rstrip(":") if words else ""
+    if "failed" in words or "Error" in line or "Timed Out" in line or "Forbidden" in line:
+        return "red"
+    if last in {"Done", "succeeded"}:
+        return "green"
+    if last in {"Paused", "Delayed", "Pending"}:
+        return "yellow"
+    return "cyan" if last in {"Running", "running"} else ""
 
 
 def _event_line(event: activation_pb2.WatchResponse, as_json: bool) -> str:

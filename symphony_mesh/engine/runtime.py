@@ -106,6 +106,8 @@ class Notice:
     events: tuple[dict[str, Any], ...]
     status: int
     deleted: bool = False
+    entries: dict[int, dict[str, Any]] | None = None
+    """The history entries this commit wrote, as committed (events describe these)."""
 
 
 class Engine:
@@ -284,7 +286,13 @@ class Engine:
         finished = session.state.finished_at and not is_terminal(session.previous_status)
         if finished and session.version.concurrency is not None:  # a slot freed
             self._spawn(self._admit(session.activation.campaign_version_name))
-        notice = Notice(session.uid, revision, tuple(session.events), session.state.status)
+        notice = Notice(
+            session.uid,
+            revision,
+            tuple(session.events),
+            session.state.status,
+            entries={seq: dict(entry) for seq, entry in session.entries.items()},
+        )
         for queue in self._watchers.get(session.uid, ()):
             queue.put_nowait(notice)
 

@@ -23,17 +23,26 @@ from symphony_mesh.model.providers_catalog import (
     SIGNAL,
     WAIT,
 )
-from symphony_mesh.providers import approval, counter, delay, http, mock, script, signal, wait
+from symphony_mesh.providers import approval, counter, delay, mock, script, signal, wait
 from symphony_mesh.providers import list as list_provider
-from symphony_mesh.providers.base import Provider
+from symphony_mesh.providers.base import Outcome, Provider, ProviderCall
 
 __all__ = ["LOCAL_PROVIDERS", "get_provider"]
+
+
+async def _http(call: ProviderCall) -> Outcome:
+    """The http provider, imported on first use: httpx costs every node ~4 MiB of memory,
+    and most nodes never run an http stage."""
+    from symphony_mesh.providers import http
+
+    return await http.run(call)
+
 
 LOCAL_PROVIDERS: Mapping[str, Provider] = MappingProxyType(
     {
         MOCK: mock.run,
         COUNTER: counter.run,
-        HTTP: http.run,
+        HTTP: _http,
         DELAY: delay.run,
         SCRIPT: script.run,
         LIST: list_provider.run,

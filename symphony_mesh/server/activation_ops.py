@@ -16,7 +16,7 @@ from grpc import aio
 
 from symphony_mesh.api.v1 import activation_pb2
 from symphony_mesh.engine.commands import CancelCommand, SignalCommand, StepCommand, check_step_key
-from symphony_mesh.engine.runtime import Engine
+from symphony_mesh.engine.runtime import Engine, Notice
 from symphony_mesh.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError
 from symphony_mesh.model.jsonvalues import compact_json, integral_numbers
 from symphony_mesh.model.names import is_signal_name
@@ -28,6 +28,7 @@ from symphony_mesh.model.status import (
     status_message,
 )
 from symphony_mesh.server.node_services import timestamp
+from symphony_mesh.store.activation_status import entry_status
 from symphony_mesh.store.documents import DocumentStore, StoredActivationRow
 
 __all__ = ["ActivationOps", "stage_run"]
@@ -196,45 +197,60 @@ class ActivationOps:
         try:
             row = await self._documents.get_activation(name)
             yield _event(activation_pb2.WATCH_EVENT_TYPE_SNAPSHOT, row, document(row))
-            last = row.status.status
+            last, seen = row.status.status, row.revision
             while not is_terminal(last) or last == StateCode.PENDING:
                 notice = await queue.get()
                 if notice.deleted:
                     yield _event(activation_pb2.WATCH_EVENT_TYPE_DELETED, row, None)
                     return
-                try:
-                    row = await self._documents.get_activation(name, history_limit=None)
-                except NotFoundError:
-                    yield _event(activation_pb2.WATCH_EVENT_TYPE_DELETED, row, None)
-                    return
-                for change in notice.events:
-                    entries = row.status.stage_history
-                    seq = int(change.get("seq", -1))
-                    if not 0 <= seq < len(entries):
-                        continue
-                    kind = {
-                        "stage_started": activation_pb2.WATCH_EVENT_TYPE_STAGE_STARTED,
-                        "stage_finished": activation_pb2.WATCH_EVENT_TYPE_STAGE_FINISHED,
-                    }.get(str(change["type"]), activation_pb2.WATCH_EVENT_TYPE_CONTEXT_UPDATED)
-                    event = _event(kind, row, None)
-                    event.stage_run.CopyFrom(stage_run(entries[seq]))
-                    if kind == activation_pb2.WATCH_EVENT_TYPE_CONTEXT_UPDATED:
-                        progress = [
-                            p
-                            for p in event.stage_run.contexts
-                            if p.context == change.get("context")
-                        ]
-                        if not progress:  # the implicit context of a stage without fan-out
-                            continue
-                        event.context.CopyFrom(progress[0])
+                if notice.revision <= seen:  # already part of the snapshot
+                    continue
+                seen = notice.revision
+                for event in _commit_events(row, notice):
                     yield event
-                if row.status.status != last:
-                    last = row.status.status
-                    yield _event(activation_pb2.WATCH_EVENT_TYPE_ACTIVATION_UPDATED, row, None)
+                if notice.status != last:
+                    last = notice.status
+                    update = _event(activation_pb2.WATCH_EVENT_TYPE_ACTIVATION_UPDATED, row, None)
+                    update.revision = notice.revision
+                    update.activation.status = notice.status
+                    update.activation.status_message = status_message(notice.status)
+                    update.activation.revision = notice.revision
+                    yield update
+            try:
+                row = await self._documents.get_activation(name)
+            except NotFoundError:
+                yield _event(activation_pb2.WATCH_EVENT_TYPE_DELETED, row, None)
+                return
             yield _event(activation_pb2.WATCH_EVENT_TYPE_TERMINAL, row, document(row))
         finally:
             self._watchers -= 1
             self._engine.unsubscribe(uid, queue)
+
+
+_KINDS = {
+    "stage_started": activation_pb2.WATCH_EVENT_TYPE_STAGE_STARTED,
+    "stage_finished": activation_pb2.WATCH_EVENT_TYPE_STAGE_FINISHED,
+}
+
+
+def _commit_events(row: StoredActivationRow, notice: Notice) -> list[activation_pb2.WatchResponse]:
+    """The stage and context events of one commit, built from the entries it wrote."""
+    events = []
+    for change in notice.events:
+        raw = (notice.entries or {}).get(int(change.get("seq", -1)))
+        if raw is None:
+            continue
+        kind = _KINDS.get(str(change["type"]), activation_pb2.WATCH_EVENT_TYPE_CONTEXT_UPDATED)
+        event = _event(kind, row, None)
+        event.revision = notice.revision
+        event.stage_run.CopyFrom(stage_run(entry_status(raw)))
+        if kind == activation_pb2.WATCH_EVENT_TYPE_CONTEXT_UPDATED:
+            progress = [p for p in event.stage_run.contexts if p.context == change.get("context")]
+            if not progress:  # the implicit context of a stage without fan-out
+                continue
+            event.context.CopyFrom(progress[0])
+        events.append(event)
+    return events
 
 
 def _event(

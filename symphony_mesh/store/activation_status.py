@@ -8,11 +8,16 @@ from typing import Any
 
 from symphony_mesh.model.status import ActivationStatus, ContextStatus, StageStatus
 
-__all__ = ["activation_status"]
+__all__ = ["activation_status", "entry_status"]
 
 
 def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def entry_status(raw: dict[str, Any]) -> StageStatus:
+    """One stored history entry as the model's StageStatus."""
+    return _entry(raw)
 
 
 def _entry(raw: dict[str, Any]) -> StageStatus:
