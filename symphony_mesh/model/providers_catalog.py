@@ -22,6 +22,7 @@ __all__ = [
     "COUNTER",
     "DELAY",
     "HTTP",
+    "HTTP_SETTINGS",
     "IN_SCOPE_PROVIDERS",
     "LIST",
     "MOCK",
@@ -54,25 +55,26 @@ SIGNAL = "providers.stage.signal"
 APPROVAL = "providers.stage.approval"
 TEST_EFFECT = "providers.stage.test.effect"
 
+HTTP_SETTINGS: tuple[str, ...] = (
+    "url",
+    "method",
+    "successCodes",
+    "timeout",
+    "wait.url",
+    "wait.interval",
+    "wait.count",
+    "wait.start",
+    "wait.success",
+    "wait.fail",
+    "wait.expression",
+    "wait.expressionType",
+)
+"""The http provider's settings (9.4, flat `wait.*` keys per 13.4), in table order."""
+
 CONFIG_KEYS: dict[str, frozenset[str]] = {
     MOCK: frozenset({"id"}),
     COUNTER: frozenset({"id"}),
-    HTTP: frozenset(
-        {
-            "url",
-            "method",
-            "successCodes",
-            "timeout",
-            "wait.url",
-            "wait.interval",
-            "wait.count",
-            "wait.start",
-            "wait.success",
-            "wait.fail",
-            "wait.expression",
-            "wait.expressionType",
-        }
-    ),
+    HTTP: frozenset(HTTP_SETTINGS),
     DELAY: frozenset(),
     SCRIPT: frozenset(
         {"script", "scriptFolder", "scriptEngine", "timeout", "name", "stagingFolder"}

@@ -17,25 +17,13 @@ import httpx
 
 from symphony_mesh.model.durations import Duration, DurationError
 from symphony_mesh.model.jsonvalues import JsonMap, JsonValue
+from symphony_mesh.model.providers_catalog import HTTP_SETTINGS
 from symphony_mesh.model.status import StateCode
 from symphony_mesh.providers.params import ParamError, as_integer, as_json, as_text
 
 __all__ = ["EXPRESSION_TYPES", "SETTING_KEYS", "HttpSettings", "merge_settings"]
 
-SETTING_KEYS = (
-    "url",
-    "method",
-    "successCodes",
-    "timeout",
-    "wait.url",
-    "wait.interval",
-    "wait.count",
-    "wait.start",
-    "wait.success",
-    "wait.fail",
-    "wait.expression",
-    "wait.expressionType",
-)
+SETTING_KEYS = HTTP_SETTINGS
 """The keys of the settings table; each may come from config or inputs."""
 
 EXPRESSION_TYPES = ("symphony", "jsonpath")
