@@ -26,6 +26,7 @@ from symphony_mesh.errors import (
     AlreadyExistsError,
     FieldViolation,
     InvalidArgumentError,
+    ResourceExhaustedError,
     ValidationError,
 )
 from symphony_mesh.model import (
@@ -37,6 +38,7 @@ from symphony_mesh.model import (
     raise_if_invalid,
     read_documents,
 )
+from symphony_mesh.model.checks import Rule
 from symphony_mesh.model.jsonvalues import JsonMap, integral_numbers, json_equal
 from symphony_mesh.model.names import API_VERSION
 from symphony_mesh.model.rendering import activation_document
@@ -257,6 +259,13 @@ class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
             "spec": {"campaignversion": reference, "stage": request.stage, "inputs": inputs},
         }
         plan = await self._documents.apply([RawDocument(1, body)], "request")
+        limited = [p for p in plan.problems if p.rule is Rule.V35]
+        if limited:  # policy reject: a limit, not a malformed request (8.7)
+            raise ResourceExhaustedError(
+                limited[0].reason,
+                "CAMPAIGN_CONCURRENCY_LIMIT",
+                metadata={"campaignVersion": campaign_version_object_name(reference)},
+            )
         raise_if_invalid(plan)
         created = plan.objects[0].action is ApplyAction.CREATED
         if created:

@@ -22,9 +22,9 @@ def secure_channel(address: str, tls_dir: Path) -> grpc.Channel:
 
 
 def error_reason(error: grpc.RpcError) -> str:
-    """The `google.rpc.ErrorInfo` reason of a failed call ("" when there is none)."""
-    assert isinstance(error, grpc.Call)
-    status = rpc_status.from_call(error)
+    """The `google.rpc.ErrorInfo` reason of a failed call, sync or asyncio ("" when none)."""
+    # AioRpcError offers the same code/details/trailing_metadata as a sync grpc.Call.
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
     if status is None:
         return ""
     for detail in status.details:
@@ -32,5 +32,5 @@ def error_reason(error: grpc.RpcError) -> str:
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
             assert info.domain == "symphony.mesh"
-            return info.reason
+            return str(info.reason)
     return ""

@@ -10,9 +10,17 @@ import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from symphony_mesh.api.v1 import campaign_pb2, campaign_pb2_grpc, node_pb2, node_pb2_grpc
+from symphony_mesh.api.v1 import (
+    activation_pb2,
+    activation_pb2_grpc,
+    campaign_pb2,
+    campaign_pb2_grpc,
+    node_pb2,
+    node_pb2_grpc,
+)
 from symphony_mesh.server.config import load_node_config
 from symphony_mesh.server.node import Node
+from tests.helpers.grpc_client import error_reason
 from tests.helpers.pki import TestPki
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -99,3 +107,43 @@ async def test_get_node_describes_this_node(node: Node, operator_dir: Path) -> N
     assert described.counters["results_recorded"] == 0
     assert described.store.path.endswith("mesh.db")
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+REJECTING = b"""
+apiVersion: workflow.symphony/v1
+kind: Campaign
+metadata: {name: solo}
+---
+apiVersion: workflow.symphony/v1
+kind: CampaignVersion
+metadata: {name: solo-v-1}
+spec:
+  rootResource: solo
+  firstStage: hold
+  selfDriving: true
+  concurrency: {max: 1, policy: reject}
+  stages:
+    hold: {provider: providers.stage.signal, inputs: {name: go}}
+"""
+
+
+async def test_create_activation_beyond_a_reject_limit(node: Node, operator_dir: Path) -> None:
+    async with _channel(node, operator_dir) as channel:
+        campaigns = campaign_pb2_grpc.CampaignServiceStub(channel)
+        await campaigns.Apply(campaign_pb2.ApplyRequest(content=REJECTING, source="f"), timeout=10)
+        stub = activation_pb2_grpc.ActivationServiceStub(channel)
+        first = await stub.CreateActivation(
+            activation_pb2.CreateActivationRequest(name="one", campaign_version="solo:1"),
+            timeout=10,
+        )
+        assert first.created
+        with pytest.raises(aio.AioRpcError) as caught:
+            await stub.CreateActivation(
+                activation_pb2.CreateActivationRequest(name="two", campaign_version="solo:1"),
+                timeout=10,
+            )
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert caught.value.details() == (
+        'concurrency limit reached for campaign version "solo-v-1" (max 1)'
+    )
+    assert error_reason(caught.value) == "CAMPAIGN_CONCURRENCY_LIMIT"
