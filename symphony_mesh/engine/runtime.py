@@ -108,6 +108,8 @@ class Notice:
     deleted: bool = False
     entries: dict[int, dict[str, Any]] | None = None
     """The history entries this commit wrote, as committed (events describe these)."""
+    shutting_down: bool = False
+    """The node is stopping: watchers end their streams (API-16)."""
 
 
 class Engine:
@@ -459,6 +461,12 @@ class Engine:
             self._inflight[uid] -= 1
             if not self._inflight[uid]:
                 del self._inflight[uid]
+
+    def end_watches(self) -> None:
+        """Shutdown has begun: every open watch ends with UNAVAILABLE SHUTTING_DOWN."""
+        for uid, queues in self._watchers.items():
+            for queue in queues:
+                queue.put_nowait(Notice(uid, 0, (), 0, shutting_down=True))
 
     def deleted(self, uid: str) -> None:
         """The activation was deleted: cancel its calls and timers, tell its watchers."""

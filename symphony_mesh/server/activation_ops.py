@@ -17,7 +17,12 @@ from grpc import aio
 from symphony_mesh.api.v1 import activation_pb2
 from symphony_mesh.engine.commands import CancelCommand, SignalCommand, StepCommand, check_step_key
 from symphony_mesh.engine.runtime import Engine, Notice
-from symphony_mesh.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError
+from symphony_mesh.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
 from symphony_mesh.model.jsonvalues import compact_json, integral_numbers
 from symphony_mesh.model.names import is_signal_name
 from symphony_mesh.model.status import (
@@ -97,9 +102,12 @@ def stage_run(entry: StageStatus) -> activation_pb2.StageRun:
 class ActivationOps:
     """The engine-backed RPCs of ActivationService."""
 
-    def __init__(self, documents: DocumentStore, engine: Engine, max_watchers: int = 1000):
+    def __init__(
+        self, documents: DocumentStore, engine: Engine, site_id: str, max_watchers: int = 1000
+    ):
         self._documents = documents
         self._engine = engine
+        self._site_id = site_id
         self._max_watchers = max_watchers
         self._watchers = 0
 
@@ -200,6 +208,10 @@ class ActivationOps:
             last, seen = row.status.status, row.revision
             while not is_terminal(last) or last == StateCode.PENDING:
                 notice = await queue.get()
+                if notice.shutting_down:
+                    raise UnavailableError(
+                        f'node "{self._site_id}" is shutting down', "SHUTTING_DOWN"
+                    )
                 if notice.deleted:
                     yield _event(activation_pb2.WATCH_EVENT_TYPE_DELETED, row, None)
                     return

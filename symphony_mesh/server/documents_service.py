@@ -222,10 +222,10 @@ def _activation(row: StoredActivationRow) -> activation_pb2.Activation:
 class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
     """`symphony.mesh.v1.ActivationService`."""
 
-    def __init__(self, documents: DocumentStore, engine: Engine) -> None:
+    def __init__(self, documents: DocumentStore, engine: Engine, site_id: str = "hub") -> None:
         self._documents = documents
         self._engine = engine
-        self._ops = ActivationOps(documents, engine)
+        self._ops = ActivationOps(documents, engine, site_id)
 
     async def CreateActivation(
         self,

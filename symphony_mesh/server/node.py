@@ -233,7 +233,7 @@ class Node:
             CampaignServicer(documents, self._engine), server
         )
         activation_pb2_grpc.add_ActivationServiceServicer_to_server(
-            ActivationServicer(documents, self._engine), server
+            ActivationServicer(documents, self._engine, self.site_id), server
         )
         site_pb2_grpc.add_SiteServiceServicer_to_server(SiteServicer(), server)
         node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(facts), server)
@@ -299,6 +299,8 @@ class Node:
         await self.health.shut_down()
         if self._interceptor is not None:
             self._interceptor.draining = True
+        if self._engine is not None:
+            self._engine.end_watches()
         await asyncio.gather(*(server.stop(grace) for server in self._servers))
         await self.close_now()
         log.info("node.stopped", exitCode=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -147,3 +148,31 @@ async def test_create_activation_beyond_a_reject_limit(node: Node, operator_dir:
         'concurrency limit reached for campaign version "solo-v-1" (max 1)'
     )
     assert error_reason(caught.value) == "CAMPAIGN_CONCURRENCY_LIMIT"
+
+
+async def _drain(stream: object) -> None:
+    """Read a server stream until it ends (raising its error, if any)."""
+    while await stream.read() is not aio.EOF:  # type: ignore[attr-defined]
+        pass
+
+
+async def test_open_watches_end_with_shutting_down(node: Node, operator_dir: Path) -> None:
+    async with _channel(node, operator_dir) as channel:
+        campaigns = campaign_pb2_grpc.CampaignServiceStub(channel)
+        await campaigns.Apply(campaign_pb2.ApplyRequest(content=REJECTING, source="f"), timeout=10)
+        stub = activation_pb2_grpc.ActivationServiceStub(channel)
+        await stub.CreateActivation(
+            activation_pb2.CreateActivationRequest(name="held", campaign_version="solo:1"),
+            timeout=10,
+        )
+        watch = stub.Watch(activation_pb2.WatchRequest(name="held"))
+        first = await watch.read()
+        assert isinstance(first, activation_pb2.WatchResponse)
+        assert first.type == activation_pb2.WATCH_EVENT_TYPE_SNAPSHOT
+        stopping = asyncio.create_task(node.stop(grace=5))
+        with pytest.raises(aio.AioRpcError) as caught:
+            await _drain(watch)
+        await stopping
+    assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert error_reason(caught.value) == "SHUTTING_DOWN"
+    assert caught.value.details() == 'node "hub" is shutting down'
