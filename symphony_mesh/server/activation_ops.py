@@ -193,7 +193,8 @@ class ActivationOps:
         """SNAPSHOT, then events in commit order, ending after TERMINAL or DELETED."""
         if self._watchers >= self._max_watchers:
             raise ResourceExhaustedError(
-                f"this node has {self._watchers} open watch streams (limit {self._max_watchers})",
+                f'node "{self._site_id}" has {self._watchers} open watch streams '
+                f"(limit {self._max_watchers})",
                 "TOO_MANY_WATCHERS",
                 metadata={"limit": str(self._max_watchers)},
             )

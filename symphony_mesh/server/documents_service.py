@@ -222,10 +222,12 @@ def _activation(row: StoredActivationRow) -> activation_pb2.Activation:
 class ActivationServicer(activation_pb2_grpc.ActivationServiceServicer):
     """`symphony.mesh.v1.ActivationService`."""
 
-    def __init__(self, documents: DocumentStore, engine: Engine, site_id: str = "hub") -> None:
+    def __init__(
+        self, documents: DocumentStore, engine: Engine, site_id: str, max_watchers: int = 1000
+    ) -> None:
         self._documents = documents
         self._engine = engine
-        self._ops = ActivationOps(documents, engine, site_id)
+        self._ops = ActivationOps(documents, engine, site_id, max_watchers)
 
     async def CreateActivation(
         self,

@@ -233,7 +233,13 @@ class Node:
             CampaignServicer(documents, self._engine), server
         )
         activation_pb2_grpc.add_ActivationServiceServicer_to_server(
-            ActivationServicer(documents, self._engine, self.site_id), server
+            ActivationServicer(
+                documents,
+                self._engine,
+                self.site_id,
+                max_watchers=int(self.config.federation["maxWatchers"]),
+            ),
+            server,
         )
         site_pb2_grpc.add_SiteServiceServicer_to_server(SiteServicer(), server)
         node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(facts), server)
