@@ -176,3 +176,33 @@ async def test_open_watches_end_with_shutting_down(node: Node, operator_dir: Pat
     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
     assert error_reason(caught.value) == "SHUTTING_DOWN"
     assert caught.value.details() == 'node "hub" is shutting down'
+
+
+async def test_watch_streams_are_limited(tmp_path: Path, pki: TestPki, operator_dir: Path) -> None:
+    config = load_node_config(
+        {"data_dir": str(tmp_path / "limited"), "listen": "127.0.0.1:0",
+         "tls_dir": str(pki.site("hub"))},
+        env={"SYMPHONY_MESH_NODE_FEDERATION__MAX_WATCHERS": "1"},
+    )  # fmt: skip
+    limited = Node(config)
+    await limited.start()
+    try:
+        async with _channel(limited, operator_dir) as channel:
+            campaigns = campaign_pb2_grpc.CampaignServiceStub(channel)
+            await campaigns.Apply(campaign_pb2.ApplyRequest(content=REJECTING), timeout=10)
+            stub = activation_pb2_grpc.ActivationServiceStub(channel)
+            await stub.CreateActivation(
+                activation_pb2.CreateActivationRequest(name="held", campaign_version="solo:1"),
+                timeout=10,
+            )
+            first = stub.Watch(activation_pb2.WatchRequest(name="held"))
+            assert isinstance(await first.read(), activation_pb2.WatchResponse)
+            second = stub.Watch(activation_pb2.WatchRequest(name="held"))
+            with pytest.raises(aio.AioRpcError) as caught:
+                await _drain(second)
+            first.cancel()
+    finally:
+        await limited.stop(grace=1)
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_reason(caught.value) == "TOO_MANY_WATCHERS"
+    assert caught.value.details() == 'node "hub" has 1 open watch streams (limit 1)'
