@@ -21,7 +21,7 @@ from symphony_mesh.cli.options import get_options, global_options
 from symphony_mesh.cli.output import emit, struct_to_dict
 from symphony_mesh.model.durations import DurationError, parse_duration
 
-__all__ = ["activation", "wait"]
+__all__ = ["activation", "activation_stub", "event_line", "follow", "status_line", "wait"]
 
 DONE = 9996
 TERMINAL_EVENTS = (activation_pb2.WATCH_EVENT_TYPE_TERMINAL,)
@@ -38,7 +38,7 @@ def status_line(name: str, document: dict[str, Any]) -> str:
     return f"{line}: {status['errorMessage']}" if status.get("errorMessage") else line
 
 
-def _stub(client: Client) -> activation_pb2_grpc.ActivationServiceStub:
+def activation_stub(client: Client) -> activation_pb2_grpc.ActivationServiceStub:
     return activation_pb2_grpc.ActivationServiceStub(client.channel)
 
 
@@ -59,10 +59,10 @@ def wait_activation(name: str, condition: str, timeout: str) -> None:
     except DurationError:
         raise CliError(f'--timeout: invalid duration "{timeout}"', EXIT_USAGE) from None
     with Client(get_options()) as client:
-        final = _follow(client, name, seconds or None, printer=None)
+        final = follow(client, name, seconds or None, printer=None)
         if final is None:  # timed out: show where it is now
             request = activation_pb2.GetActivationRequest(name=name)
-            got = client.call(_stub(client).GetActivation, request)
+            got = client.call(activation_stub(client).GetActivation, request)
             assert got is not None
             click.echo(status_line(name, struct_to_dict(got.activation.document)))
             sys.exit(EXIT_USAGE)
@@ -79,11 +79,11 @@ def _finish(name: str, final: dict[str, Any] | str, condition: str) -> None:
     sys.exit(0 if ok else EXIT_FAILED)
 
 
-def _follow(
+def follow(
     client: Client, name: str, timeout: float | None, printer: Any
 ) -> dict[str, Any] | str | None:
     """Consume Watch until TERMINAL (the document), DELETED ("deleted") or the timeout (None)."""
-    stream = _stub(client).Watch(activation_pb2.WatchRequest(name=name), timeout=timeout)
+    stream = activation_stub(client).Watch(activation_pb2.WatchRequest(name=name), timeout=timeout)
     try:
         for event in stream:
             if printer is not None:
@@ -131,7 +131,7 @@ def step(name: str, stage: str, inputs: tuple[str, ...], key: str) -> None:
     options = get_options()
     with Client(options) as client:
         while True:
-            response = client.call(_stub(client).Step, request, timeout=90)
+            response = client.call(activation_stub(client).Step, request, timeout=90)
             assert response is not None
             if response.completed:
                 break
@@ -171,7 +171,7 @@ def signal(name: str, signal: str, payload: str) -> None:
     wrapped.append(value)
     request = activation_pb2.SignalRequest(name=name, signal=signal, payload=wrapped.values[0])
     with Client(get_options()) as client:
-        response = client.call(_stub(client).Signal, request)
+        response = client.call(activation_stub(client).Signal, request)
     assert response is not None
     outcome = "delivered" if response.consumed else "queued"
     click.echo(f"activation/{name}: signal {signal} {outcome}")
@@ -185,7 +185,7 @@ def cancel(name: str, reason: str) -> None:
     """Cancel an activation (its onCancel stage runs first, if it has one)."""
     with Client(get_options()) as client:
         response = client.call(
-            _stub(client).Cancel, activation_pb2.CancelRequest(name=name, reason=reason)
+            activation_stub(client).Cancel, activation_pb2.CancelRequest(name=name, reason=reason)
         )
     assert response is not None
     document = struct_to_dict(response.activation.document)
@@ -203,7 +203,7 @@ def watch(name: str) -> None:
     console = _console() if not as_json and sys.stdout.isatty() else None
 
     def printer(event: activation_pb2.WatchResponse) -> None:
-        line = _event_line(event, as_json)
+        line = event_line(event, as_json)
         if not line:
             return
         if console is None:
@@ -212,7 +212,7 @@ def watch(name: str) -> None:
             console.print(line, style=_style(line), highlight=False, markup=False)
 
     with Client(options) as client:
-        final = _follow(client, name, None, printer)
+        final = follow(client, name, None, printer)
     if final is None:
         raise CliError(f"the watch of activation {name} ended early")
     if as_json and isinstance(final, dict):
@@ -242,7 +242,7 @@ def _style(line: str) -> str:
     return "cyan" if last in {"Running", "running"} else ""
 
 
-def _event_line(event: activation_pb2.WatchResponse, as_json: bool) -> str:
+def event_line(event: activation_pb2.WatchResponse, as_json: bool) -> str:
     when = event.time.ToDatetime()
     stamp = when.strftime("%H:%M:%S")
     kind = event.type

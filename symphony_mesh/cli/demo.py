@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from symphony_mesh.api.v1 import activation_pb2
-from symphony_mesh.cli.activation import _event_line, _follow, _stub, status_line
+from symphony_mesh.cli.activation import activation_stub, event_line, follow, status_line
 from symphony_mesh.cli.client import Client
 from symphony_mesh.cli.errors import CliError
 from symphony_mesh.cli.options import GlobalOptions
@@ -137,7 +137,7 @@ def _drive(node: subprocess.Popen[str], operator: Path) -> int:
 
         def printer(event: activation_pb2.WatchResponse) -> None:
             nonlocal approved
-            line = _event_line(event, as_json=False)
+            line = event_line(event, as_json=False)
             if line:
                 click.echo(line)
             # The approval gate is the only place this campaign pauses.
@@ -150,9 +150,9 @@ def _drive(node: subprocess.Popen[str], operator: Path) -> int:
                 click.echo("approving the gate as operator demo")
                 signal = activation_pb2.SignalRequest(name="demo-rollout", signal="approval")
                 signal.payload.struct_value.update({"approved": True, "by": "demo"})
-                client.call(_stub(client).Signal, signal)
+                client.call(activation_stub(client).Signal, signal)
 
-        final = _follow(client, "demo-rollout", 120.0, printer)
+        final = follow(client, "demo-rollout", 120.0, printer)
     if not isinstance(final, dict):
         raise CliError("the demo activation did not finish")
     history = final["status"]["stageHistory"]

@@ -56,7 +56,7 @@ from symphony_mesh.store.runs import (
     admission,
     load_run,
     purge_finished,
-    unfinished_uids,
+    unfinished,
 )
 
 __all__ = ["Engine", "Notice"]
@@ -64,6 +64,17 @@ __all__ = ["Engine", "Notice"]
 log = structlog.get_logger("symphony_mesh.engine")
 
 Mutation = Callable[[Session], Any]
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """What does not change about an activation while it runs."""
+
+    uid: str
+    name: str
+    activation: Activation
+    version: CampaignVersion
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -153,13 +164,10 @@ class Engine:
         """Resume every unfinished activation (4.14); Pending ones keep their queue order."""
         self._committer.start()
         versions: list[str] = []
-        for uid in await self._db.read(unfinished_uids):
-            row = await self._db.read(functools.partial(_load_run_of, uid))
-            if row is None:
-                continue
-            if row.status == int(StateCode.PENDING):
-                if row.campaign_version not in versions:
-                    versions.append(row.campaign_version)
+        for uid, status, campaign_version in await self._db.read(unfinished):
+            if status == int(StateCode.PENDING):
+                if campaign_version not in versions:
+                    versions.append(campaign_version)
                 continue
             await self.wake(uid, _resume)
         for version in versions:
@@ -215,41 +223,33 @@ class Engine:
         cached = self._cache.get(uid)
         if cached is not None:  # the last committed state; the revision check guards it
             last = cached.session
-            return Session(
-                uid=uid,
-                name=last.name,
-                activation=last.activation,
-                version=last.version,
-                state=last.state,
-                revision=cached.revision,
-                now=self._clock(),
-                site_id=self._site_id,
-                created_at=last.created_at,
-                previous_status=last.state.status,
-                resolver=self._resolver,
-            )
+            return self._session(last, last.state, cached.revision, last.state.status)
         row: RunRow | None = await self._db.read(lambda c: load_run(c, uid))
         if row is None:
             return None
         activation = decode_document("activation", row.name, row.spec)
-        version = self._version(row)
         assert isinstance(activation, Activation)
-        now = self._clock()
         if row.state is None:
             state = RunState(inputs=dict(activation.inputs), status=row.status)
         else:
             state = RunState.from_json(json.loads(row.state))
+        identity = _Identity(uid, row.name, activation, self._version(row), row.created_at)
+        return self._session(identity, state, row.revision, row.status)
+
+    def _session(
+        self, who: _Identity | Session, state: RunState, revision: int, status: int
+    ) -> Session:
         return Session(
-            uid=uid,
-            name=row.name,
-            activation=activation,
-            version=version,
+            uid=who.uid,
+            name=who.name,
+            activation=who.activation,
+            version=who.version,
             state=state,
-            revision=row.revision,
-            now=now,
+            revision=revision,
+            now=self._clock(),
             site_id=self._site_id,
-            created_at=row.created_at,
-            previous_status=row.status,
+            created_at=who.created_at,
+            previous_status=status,
             resolver=self._resolver,
         )
 
@@ -486,10 +486,6 @@ class Engine:
 
 def _purge(cutoff: str, connection: Any) -> list[str]:
     return purge_finished(connection, cutoff)
-
-
-def _load_run_of(uid: str, connection: Any) -> RunRow | None:
-    return load_run(connection, uid)
 
 
 def _queued(session: Session, *, position: int) -> None:

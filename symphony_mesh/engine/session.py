@@ -15,7 +15,6 @@ from typing import Any
 from symphony_mesh.engine.state import RunState
 from symphony_mesh.expr.resolver import ConfigResolver
 from symphony_mesh.model.documents import Activation, CampaignVersion, StageSpec
-from symphony_mesh.model.durations import format_time
 from symphony_mesh.model.jsonvalues import JsonMap
 
 __all__ = ["Session", "iso", "parse_iso"]
@@ -60,11 +59,6 @@ class Session:
     def stamp(self) -> str:
         """`now` in the engine's own time format."""
         return iso(self.now)
-
-    @property
-    def shown_now(self) -> str:
-        """`now` as the status document shows times (whole seconds, `Z`)."""
-        return format_time(self.now)
 
     def stage(self, name: str) -> StageSpec:
         """A stage of the snapshot."""

@@ -54,7 +54,6 @@ def status_document(session: Session) -> dict[str, Any]:
     """The `status_doc` column: every field of 10.1 except the history (its own table)."""
     settle(session)
     state = session.state
-    run = state.current
     return {
         "status": state.status,
         "updateTime": session.stamp,
@@ -69,5 +68,4 @@ def status_document(session: Session) -> dict[str, Any]:
         "historyTotal": state.history_count,
         "campaignVersionGeneration": state.generation if state.started_at else 0,
         "stepInputs": state.step_inputs,
-        "activeStage": run.stage if run else "",
     }

@@ -45,6 +45,16 @@ async def _abort(context: aio.ServicerContext[Any, Any], status: grpc.Status) ->
     await context.abort(status.code, status.details, trailing_metadata=status.trailing_metadata)
 
 
+async def _fail(context: aio.ServicerContext[Any, Any], exc: Exception, method: str) -> None:
+    """The status a failed handler ends with: its MeshError's, or INTERNAL with a reference."""
+    if isinstance(exc, aio.AbortError | aio.UsageError):  # the handler aborted on purpose
+        raise exc
+    if isinstance(exc, MeshError):
+        await _abort(context, to_grpc_status(exc))
+    else:
+        await _abort(context, internal_status(exc, method))
+
+
 class MeshInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Admission, authorization and error mapping around every handler of a server."""
 
@@ -92,12 +102,8 @@ class MeshInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
             try:
                 await self._admit(method, context)
                 return await behaviour(request, context)
-            except MeshError as error:
-                await _abort(context, to_grpc_status(error))
-            except (aio.AbortError, aio.UsageError):
-                raise
             except Exception as exc:
-                await _abort(context, internal_status(exc, method))
+                await _fail(context, exc, method)
             return None
 
         return wrapped
@@ -110,12 +116,8 @@ class MeshInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                 await self._admit(method, context)
                 async for response in behaviour(request, context):
                     yield response
-            except MeshError as error:
-                await _abort(context, to_grpc_status(error))
-            except (aio.AbortError, aio.UsageError):
-                raise
             except Exception as exc:
-                await _abort(context, internal_status(exc, method))
+                await _fail(context, exc, method)
 
         return wrapped
 

@@ -24,7 +24,7 @@ __all__ = [
     "load_history",
     "load_run",
     "purge_finished",
-    "unfinished_uids",
+    "unfinished",
 ]
 
 _UNFINISHED = (
@@ -73,13 +73,15 @@ def load_run(connection: sqlite3.Connection, uid: str) -> RunRow | None:
     return None if row is None else RunRow(*row)
 
 
-def unfinished_uids(connection: sqlite3.Connection) -> list[str]:
-    """Every activation that is not terminal, in creation order (Pending ones keep their order)."""
+def unfinished(connection: sqlite3.Connection) -> list[tuple[str, int, str]]:
+    """(uid, status, campaign version) of every activation that is not terminal, in creation
+    order (Pending ones keep their queue order)."""
     marks = ",".join(str(code) for code in _UNFINISHED)
     rows = connection.execute(
-        f"SELECT uid FROM activation WHERE status IN ({marks}) ORDER BY created_at, name"
+        f"SELECT uid, status, campaign_version FROM activation WHERE status IN ({marks}) "
+        "ORDER BY created_at, name"
     ).fetchall()
-    return [row[0] for row in rows]
+    return [(row[0], int(row[1]), row[2]) for row in rows]
 
 
 def load_history(connection: sqlite3.Connection, uid: str, limit: int | None) -> list[str]:
